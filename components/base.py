@@ -1,0 +1,81 @@
+"""What the six facades share: construct, validate, dispatch to a backend, publish outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+import pulumi
+
+from .targets import load_backend
+
+TYPE_PREFIX = "mlops:index:"
+
+
+class ArgsError(pulumi.RunError):
+    """A component argument has a value the component refuses (one line: key, value, allowed)."""
+
+
+def require(condition: bool, key: str, value: Any, allowed: str) -> None:
+    """Raise :class:`ArgsError` naming ``key``, the bad ``value`` and what is ``allowed``."""
+    if not condition:
+        raise ArgsError(f"{key}: {value!r} is not allowed; allowed: {allowed}")
+
+
+class Settings(dict):
+    """Resolved, validated arguments: a read-only mapping that also reads as attributes."""
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def __setitem__(self, key: str, value: Any) -> None:  # pragma: no cover - guard
+        raise TypeError("Settings are read-only")
+
+
+def with_defaults(args: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge user args over defaults, refusing keys the component does not know."""
+    unknown = sorted(set(args) - set(defaults))
+    if unknown:
+        raise ArgsError(
+            f"{unknown[0]}: unknown argument; allowed: {', '.join(sorted(defaults))}"
+        )
+    merged = dict(defaults)
+    merged.update({k: v for k, v in args.items() if v is not None})
+    return merged
+
+
+class PlatformComponent(pulumi.ComponentResource):
+    """Base of the six components. Subclasses set CONCERN and OUTPUTS and call :meth:`_setup`."""
+
+    CONCERN: ClassVar[str]
+    OUTPUTS: ClassVar[tuple[str, ...]]
+
+    def _setup(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        resolve: Callable[[Mapping[str, Any]], Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> None:
+        super().__init__(TYPE_PREFIX + type(self).__name__, name, None, opts)
+        settings = resolve(dict(args or {}))
+        backend = load_backend(self.CONCERN, settings.target)
+        outputs = backend.build(self, name, settings)
+        missing = [key for key in self.OUTPUTS if key not in outputs]
+        if missing:  # a backend bug, not a user error
+            raise pulumi.ResourceError(f"backend did not set outputs {missing}", self)
+        for key in self.OUTPUTS:
+            value = outputs[key]
+            # Resources (the Kubernetes provider) stay resources so they can go into
+            # ResourceOptions(provider=...); everything else becomes an Output.
+            if not isinstance(value, pulumi.Resource):
+                value = pulumi.Output.from_input(value)
+            setattr(self, key, value)
+        self.register_outputs({key: getattr(self, key) for key in self.OUTPUTS})
+
+    def child_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a direct child: parented to this component (providers are inherited)."""
+        return pulumi.ResourceOptions(parent=self, **kwargs)

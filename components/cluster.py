@@ -1,0 +1,135 @@
+"""Cluster: the Kubernetes cluster every workload runs on, and the provider that reaches it.
+
+local: a ``pulumi_kubernetes.Provider`` on the configured kubeconfig context (no cloud resources).
+aws: EKS with KMS envelope encryption, private endpoint, access entries, pod identity, node groups.
+azure: AKS with managed identity, Entra ID + Azure RBAC, no local accounts, autoscaling pool.
+On every target the ``provider`` output is what the Kubernetes-based pieces deploy through.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from typing_extensions import NotRequired
+
+from . import common
+from .aws.options import AwsClusterOptions
+from .azure.options import AzureClusterOptions
+from .base import PlatformComponent, Settings, with_defaults
+
+
+class ClusterArgs(TypedDict):
+    """Arguments of :class:`Cluster`."""
+
+    target: str
+    """``local`` | ``aws`` | ``azure``."""
+    namespace: NotRequired[pulumi.Input[str]]
+    """The platform namespace (pass ``network.namespace``; default ``mlops``)."""
+    kube_context: NotRequired[str]
+    """local only: kubeconfig context (default ``minikube``)."""
+    kubeconfig: NotRequired[str]
+    """local only: path or contents of a kubeconfig (default: ``~/.kube/config``)."""
+    kubernetes_version: NotRequired[str]
+    """Control-plane version on EKS/AKS (default ``1.33``)."""
+    network_id: NotRequired[pulumi.Input[str]]
+    """VPC/VNet id from Network (cloud targets)."""
+    cidr: NotRequired[pulumi.Input[str]]
+    """Network range from Network (cloud targets)."""
+    private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    """Where nodes go (cloud targets): pass ``network.private_subnet_ids``."""
+    public_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    """Load balancer subnets (aws)."""
+    node_count: NotRequired[int]
+    """Desired nodes in the default pool (default 2; 1 to 100)."""
+    node_min_count: NotRequired[int]
+    """Autoscaler floor (default 1)."""
+    node_max_count: NotRequired[int]
+    """Autoscaler ceiling (default 4)."""
+    node_size: NotRequired[str]
+    """Instance type / VM size; empty means the backend's cheap default."""
+    environment: NotRequired[str]
+    """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
+    protect_data: NotRequired[bool]
+    """Protect keys and stateful pieces from deletion (default false; true in prod)."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags/labels for every child."""
+    aws: NotRequired[AwsClusterOptions]
+    """aws-only options."""
+    azure: NotRequired[AzureClusterOptions]
+    """azure-only options."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "target": None,
+    "namespace": "mlops",
+    "kube_context": "minikube",
+    "kubeconfig": None,
+    "kubernetes_version": "1.33",
+    "network_id": None,
+    "cidr": None,
+    "private_subnet_ids": [],
+    "public_subnet_ids": [],
+    "node_count": 2,
+    "node_min_count": 1,
+    "node_max_count": 4,
+    "node_size": "",
+    "environment": "dev",
+    "protect_data": False,
+    "tags": {},
+    "aws": {},
+    "azure": {},
+}
+
+
+def resolve_cluster_args(args: Mapping[str, Any]) -> Settings:
+    """Apply defaults and validate; raises ArgsError with one line naming the key."""
+    merged = with_defaults(args, DEFAULTS)
+    common.check_target(merged["target"])
+    common.check_environment(merged["environment"])
+    common.check_dns_label("namespace", merged["namespace"])
+    common.check_int("node_min_count", merged["node_min_count"], 0, 100)
+    common.check_int("node_max_count", merged["node_max_count"], 1, 100)
+    common.check_int("node_count", merged["node_count"], 1, 100)
+    if merged["node_min_count"] > merged["node_max_count"]:
+        common.require(False, "node_min_count", merged["node_min_count"],
+                       f"at most node_max_count ({merged['node_max_count']})")
+    if not merged["node_min_count"] <= merged["node_count"] <= merged["node_max_count"]:
+        common.require(False, "node_count", merged["node_count"],
+                       f"between node_min_count and node_max_count "
+                       f"({merged['node_min_count']}..{merged['node_max_count']})")
+    return Settings(merged)
+
+
+class Cluster(PlatformComponent):
+    """The Kubernetes cluster (type token ``mlops:index:Cluster``)."""
+
+    CONCERN = "cluster"
+    OUTPUTS = (
+        "cluster_name",
+        "cluster_endpoint",
+        "kubeconfig",
+        "namespace",
+        "oidc_issuer_url",
+        "node_identity",
+        "provider",
+    )
+
+    cluster_name: pulumi.Output[str]
+    """EKS/AKS cluster name, or the kubeconfig context on local."""
+    cluster_endpoint: pulumi.Output[str]
+    """API server URL (empty on local: it is whatever the context points at)."""
+    kubeconfig: pulumi.Output[str]
+    """A kubeconfig for users and CI (secret). Empty on local, where the user's own is used."""
+    namespace: pulumi.Output[str]
+    """The platform namespace, ready for workloads."""
+    oidc_issuer_url: pulumi.Output[str]
+    """Workload identity issuer (EKS OIDC / AKS OIDC issuer); empty on local."""
+    node_identity: pulumi.Output[str]
+    """Node role ARN (aws) / kubelet identity object id (azure); empty on local."""
+    provider: pulumi.Output[k8s.Provider]
+    """The Kubernetes provider the Kubernetes-based components deploy through."""
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        self._setup(name, args, resolve_cluster_args, opts)

@@ -1,0 +1,96 @@
+"""Monitoring: metrics, alerts (p99 latency, 5xx rate, drift) and a dashboard for the endpoint.
+
+local (and Kubernetes runtimes): kube-prometheus-stack as a pinned helm.v3.Release, a
+ServiceMonitor for the serving pods, a PrometheusRule, a Grafana dashboard ConfigMap.
+aws: KMS-encrypted CloudWatch log groups, alarms to an encrypted SNS topic, a dashboard.
+azure: Log Analytics workspace, diagnostic settings, metric alerts, action group, dashboard.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, TypedDict
+
+import pulumi
+from typing_extensions import NotRequired
+
+from . import common
+from .aws.options import AwsMonitoringOptions
+from .azure.options import AzureMonitoringOptions
+from .base import PlatformComponent, Settings, with_defaults
+
+
+class MonitoringArgs(TypedDict):
+    """Arguments of :class:`Monitoring`."""
+
+    target: str
+    """``local`` | ``aws`` | ``azure``."""
+    endpoint_name: pulumi.Input[str]
+    """What to watch (pass ``endpoint.endpoint_name``)."""
+    namespace: NotRequired[pulumi.Input[str]]
+    """Kubernetes namespace of the serving pods (pass ``cluster.namespace``)."""
+    latency_p99_seconds: NotRequired[float]
+    """Alert when p99 latency stays above this for 10 minutes (default 0.25 s)."""
+    error_rate: NotRequired[float]
+    """Alert when the 5xx share of requests stays above this for 10 minutes (default 0.02)."""
+    drift_p_value: NotRequired[float]
+    """Alert when any feature's drift p-value stays below this for 30 minutes (default 0.01)."""
+    retention_days: NotRequired[int]
+    """Metrics / log retention (default 7 days; prod sets more)."""
+    alert_email: NotRequired[str]
+    """Where alerts go (optional)."""
+    environment: NotRequired[str]
+    """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
+    protect_data: NotRequired[bool]
+    """Protect log stores from deletion (default false)."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags/labels for every child."""
+    aws: NotRequired[AwsMonitoringOptions]
+    """aws-only options."""
+    azure: NotRequired[AzureMonitoringOptions]
+    """azure-only options."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "target": None,
+    "endpoint_name": None,
+    "namespace": "mlops",
+    "latency_p99_seconds": 0.25,
+    "error_rate": 0.02,
+    "drift_p_value": 0.01,
+    "retention_days": 7,
+    "alert_email": "",
+    "environment": "dev",
+    "protect_data": False,
+    "tags": {},
+    "aws": {},
+    "azure": {},
+}
+
+
+def resolve_monitoring_args(args: Mapping[str, Any]) -> Settings:
+    """Apply defaults and validate; raises ArgsError with one line naming the key."""
+    merged = with_defaults(args, DEFAULTS)
+    common.check_target(merged["target"])
+    common.check_environment(merged["environment"])
+    common.check_number("latency_p99_seconds", merged["latency_p99_seconds"], 0.001, 60.0)
+    common.check_number("error_rate", merged["error_rate"], 0.0001, 1.0)
+    common.check_number("drift_p_value", merged["drift_p_value"], 1e-12, 0.5)
+    common.check_int("retention_days", merged["retention_days"], 1, 3653)
+    return Settings(merged)
+
+
+class Monitoring(PlatformComponent):
+    """Metrics, alerts and dashboard (type token ``mlops:index:Monitoring``)."""
+
+    CONCERN = "monitoring"
+    OUTPUTS = ("dashboard_url", "alert_target", "metrics_url")
+
+    dashboard_url: pulumi.Output[str]
+    """Grafana / CloudWatch / Azure dashboard link."""
+    alert_target: pulumi.Output[str]
+    """Where alerts go: Alertmanager service, SNS topic ARN, or action group id."""
+    metrics_url: pulumi.Output[str]
+    """Prometheus query URL, CloudWatch namespace, or Log Analytics workspace id."""
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        self._setup(name, args, resolve_monitoring_args, opts)

@@ -1,0 +1,96 @@
+"""Network: where the platform's workloads live and what may talk to what.
+
+local: the platform namespace with default-deny ingress and egress and the allow rules the
+platform needs (DNS, serving <- ingress, Prometheus -> scrape, serving -> MLflow).
+aws: VPC over several AZs, private/public subnets, NAT, VPC endpoints, flow logs.
+azure: resource group, VNet, subnets, NSGs, private DNS zones.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, TypedDict
+
+import pulumi
+from typing_extensions import NotRequired
+
+from . import common
+from .aws.options import AwsNetworkOptions
+from .azure.options import AzureNetworkOptions
+from .base import PlatformComponent, Settings, with_defaults
+
+
+class NetworkArgs(TypedDict):
+    """Arguments of :class:`Network`."""
+
+    target: str
+    """Where the platform runs: ``local`` (Minikube), ``aws`` or ``azure``."""
+    namespace: NotRequired[str]
+    """Kubernetes namespace of the platform (default ``mlops``). Its default-deny
+    NetworkPolicies are created by this component on local and by Cluster on EKS/AKS,
+    where the namespace cannot exist before the cluster does."""
+    cidr: NotRequired[str]
+    """IPv4 range of the VPC/VNet (default ``10.40.0.0/16``, /16 to /24). Subnets are carved
+    from it by availability-zone index, so adding a zone never renumbers existing subnets."""
+    availability_zones: NotRequired[int]
+    """How many zones to span (default 2, at most 6); prod uses 3."""
+    high_availability: NotRequired[bool]
+    """One NAT gateway per zone when true; a single shared one otherwise (default false: cheap dev)."""
+    kube_context: NotRequired[str]
+    """local only: the kubeconfig context to deploy into (default ``minikube``)."""
+    kubeconfig: NotRequired[str]
+    """local only: path or contents of a kubeconfig (default: the user's ``~/.kube/config``)."""
+    environment: NotRequired[str]
+    """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags/labels put on every child (see components.tags.standard_tags)."""
+    aws: NotRequired[AwsNetworkOptions]
+    """aws only: extra options (components/aws/options.py)."""
+    azure: NotRequired[AzureNetworkOptions]
+    """azure only: extra options (components/azure/options.py)."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "target": None,
+    "namespace": "mlops",
+    "cidr": "10.40.0.0/16",
+    "availability_zones": 2,
+    "high_availability": False,
+    "kube_context": "minikube",
+    "kubeconfig": None,
+    "environment": "dev",
+    "tags": {},
+    "aws": {},
+    "azure": {},
+}
+
+
+def resolve_network_args(args: Mapping[str, Any]) -> Settings:
+    """Apply defaults and validate; raises ArgsError with one line naming the key."""
+    merged = with_defaults(args, DEFAULTS)
+    common.check_target(merged["target"])
+    common.check_environment(merged["environment"])
+    common.check_dns_label("namespace", merged["namespace"])
+    common.check_cidr("cidr", merged["cidr"])
+    common.check_int("availability_zones", merged["availability_zones"], 1, 6)
+    return Settings(merged)
+
+
+class Network(PlatformComponent):
+    """The platform's network (type token ``mlops:index:Network``)."""
+
+    CONCERN = "network"
+    OUTPUTS = ("network_id", "cidr", "private_subnet_ids", "public_subnet_ids", "namespace")
+
+    network_id: pulumi.Output[str]
+    """VPC id (aws), VNet id (azure), or the namespace name (local)."""
+    cidr: pulumi.Output[str]
+    """The network's IPv4 range."""
+    private_subnet_ids: pulumi.Output[list[str]]
+    """Subnets for nodes, endpoints and training (empty on local)."""
+    public_subnet_ids: pulumi.Output[list[str]]
+    """Subnets for load balancers (empty on local and azure)."""
+    namespace: pulumi.Output[str]
+    """The platform's Kubernetes namespace name."""
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        self._setup(name, args, resolve_network_args, opts)

@@ -1,0 +1,129 @@
+"""TrainingPlatform: experiment tracking, model registry and where training runs.
+
+MLflow is the registry on every target.
+local: MLflow tracking server (Deployment + Service + PVC holding sqlite and artifacts,
+``--serve-artifacts``) in the platform namespace.
+aws: S3 artifact bucket (SSE-KMS, versioning, TLS-only), SageMaker execution role scoped to it,
+model package group, SageMaker managed MLflow tracking server.
+azure: AML workspace with Key Vault, storage, App Insights, ACR link and a scale-to-zero cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, TypedDict
+
+import pulumi
+from typing_extensions import NotRequired
+
+from . import common
+from .aws.options import AwsTrainingOptions
+from .azure.options import AzureTrainingOptions
+from .base import PlatformComponent, Settings, with_defaults
+
+#: Pinned MLflow server image for the in-cluster tracking server (matches the client in uv.lock).
+MLFLOW_IMAGE = "ghcr.io/mlflow/mlflow:v3.17.2"
+
+
+class TrainingPlatformArgs(TypedDict):
+    """Arguments of :class:`TrainingPlatform`."""
+
+    target: str
+    """``local`` | ``aws`` | ``azure``."""
+    namespace: NotRequired[pulumi.Input[str]]
+    """Kubernetes namespace (pass ``cluster.namespace``)."""
+    mlflow_image: NotRequired[str]
+    """local only: MLflow server image, pinned (default ``MLFLOW_IMAGE``)."""
+    storage_size: NotRequired[str]
+    """local only: volume for the sqlite store and artifacts (default ``10Gi``)."""
+    cpu_request: NotRequired[str]
+    """local only: MLflow server CPU request (default ``250m``)."""
+    memory_request: NotRequired[str]
+    """local only: MLflow server memory request (default ``512Mi``)."""
+    cpu_limit: NotRequired[str]
+    """local only: MLflow server CPU limit (default ``1``)."""
+    memory_limit: NotRequired[str]
+    """local only: MLflow server memory limit (default ``1Gi``)."""
+    network_id: NotRequired[pulumi.Input[str]]
+    """VPC/VNet id (cloud targets)."""
+    private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    """Subnets for training jobs and private endpoints (cloud targets)."""
+    repository_urls: NotRequired[pulumi.Input[dict[str, str]]]
+    """From Registry: image repositories training may pull (cloud targets)."""
+    registry_id: NotRequired[pulumi.Input[str]]
+    """From Registry (azure: the ACR to link to the workspace)."""
+    environment: NotRequired[str]
+    """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
+    protect_data: NotRequired[bool]
+    """Protect the artifact store, keys and workspace from deletion (default false)."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags/labels for every child."""
+    aws: NotRequired[AwsTrainingOptions]
+    """aws-only options."""
+    azure: NotRequired[AzureTrainingOptions]
+    """azure-only options."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "target": None,
+    "namespace": "mlops",
+    "mlflow_image": MLFLOW_IMAGE,
+    "storage_size": "10Gi",
+    "cpu_request": "250m",
+    "memory_request": "512Mi",
+    "cpu_limit": "1",
+    "memory_limit": "1Gi",
+    "network_id": None,
+    "private_subnet_ids": [],
+    "repository_urls": {},
+    "registry_id": None,
+    "environment": "dev",
+    "protect_data": False,
+    "tags": {},
+    "aws": {},
+    "azure": {},
+}
+
+
+def resolve_training_args(args: Mapping[str, Any]) -> Settings:
+    """Apply defaults and validate; raises ArgsError with one line naming the key."""
+    merged = with_defaults(args, DEFAULTS)
+    common.check_target(merged["target"])
+    common.check_environment(merged["environment"])
+    for key in ("storage_size", "cpu_request", "memory_request", "cpu_limit", "memory_limit"):
+        common.check_quantity(key, merged[key])
+    common.require(":" in merged["mlflow_image"] and not merged["mlflow_image"].endswith(":latest"),
+                   "mlflow_image", merged["mlflow_image"], "an image pinned by tag or digest (not latest)")
+    return Settings(merged)
+
+
+class TrainingPlatform(PlatformComponent):
+    """Tracking, registry and training compute (type token ``mlops:index:TrainingPlatform``)."""
+
+    CONCERN = "training"
+    OUTPUTS = (
+        "tracking_uri",
+        "artifact_store_uri",
+        "execution_role",
+        "kms_key_arn",
+        "model_registry",
+        "workspace_name",
+        "compute_name",
+    )
+
+    tracking_uri: pulumi.Output[str]
+    """MLflow tracking URI (in-cluster URL, SageMaker MLflow ARN, AML MLflow URI)."""
+    artifact_store_uri: pulumi.Output[str]
+    """Where artifacts live (``s3://…``, ``azureml://…`` or the local PVC path)."""
+    execution_role: pulumi.Output[str]
+    """Identity training runs as: role ARN, managed identity id, or service account name."""
+    kms_key_arn: pulumi.Output[str]
+    """Customer key encrypting the artifacts (empty on local and when the cloud manages it)."""
+    model_registry: pulumi.Output[str]
+    """SageMaker model package group / AML workspace / the MLflow registry on local."""
+    workspace_name: pulumi.Output[str]
+    """AML workspace (azure); empty elsewhere."""
+    compute_name: pulumi.Output[str]
+    """AML compute cluster (azure); empty elsewhere."""
+
+    def __init__(self, name: str, args: TrainingPlatformArgs, opts: pulumi.ResourceOptions | None = None):
+        self._setup(name, args, resolve_training_args, opts)

@@ -1,0 +1,290 @@
+"""Stack configuration: one validated object, read once from ``pulumi.Config``.
+
+Every key is declared in Pulumi.yaml (type, default, description) and here (type, constraint).
+A bad value stops the program with one line naming the key, the value and what is allowed,
+raised as ``pulumi.RunError`` so ``pulumi preview`` prints that line and no stack trace.
+Cloud-only keys live in ``config_aws.py`` / ``config_azure.py`` and are mixed in below.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+PROJECT = "mlops-platform"
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack configuration: one line, naming the key, the value and what is allowed."""
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=False
+    )
+
+
+DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+TagValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:/=+@-]{0,62}$")]
+Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
+
+
+class CoreSettings(_Base):
+    """Keys every target reads."""
+
+    target: Literal["local", "aws", "azure"] = "local"
+    environment: Literal["dev", "staging", "prod"] = "dev"
+    owner: TagValue = "ml-platform"
+    cost_center: TagValue = "mlops"
+    protect_data: bool = False
+    namespace: DnsLabel = "mlops"
+    kube_context: str = "minikube"
+    kubeconfig: str = ""
+    network_cidr: str = "10.40.0.0/16"
+    availability_zones: Annotated[int, Field(ge=1, le=6)] = 2
+    high_availability: bool = False
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]{2}$")] = "1.33"
+    node_count: Annotated[int, Field(ge=1, le=100)] = 2
+    node_min_count: Annotated[int, Field(ge=0, le=100)] = 1
+    node_max_count: Annotated[int, Field(ge=1, le=100)] = 4
+    node_size: str = ""
+    serving_image: str = "mlops-platform/serving:0.1.0"
+    serving_image_pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
+    serving_runtime: Literal["kubernetes", "sagemaker", "azureml"] = "kubernetes"
+    model_uri: str = "models:/demand@champion"
+    serving_min_replicas: Annotated[int, Field(ge=1, le=100)] = 1
+    serving_max_replicas: Annotated[int, Field(ge=1, le=100)] = 3
+    serving_cpu_request: Quantity = "250m"
+    serving_memory_request: Quantity = "512Mi"
+    serving_cpu_limit: Quantity = "1"
+    serving_memory_limit: Quantity = "1Gi"
+    mlflow_storage_size: Quantity = "10Gi"
+    registry_storage_size: Quantity = "10Gi"
+    log_retention_days: Annotated[int, Field(ge=1, le=3653)] = 7
+    alert_email: str = ""
+    latency_p99_seconds: Annotated[float, Field(gt=0, le=60)] = 0.25
+    error_rate: Annotated[float, Field(gt=0, le=1)] = 0.02
+    drift_p_value: Annotated[float, Field(gt=0, le=0.5)] = 0.01
+
+    @field_validator("network_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            net = ipaddress.ip_network(value, strict=True)
+        except ValueError:
+            net = None
+        if net is None or net.version != 4 or not 16 <= net.prefixlen <= 24:
+            raise ValueError("an IPv4 network in CIDR form with a /16 to /24 prefix, e.g. 10.40.0.0/16")
+        return value
+
+    @field_validator("serving_image")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        last = value.rsplit("/", 1)[-1]
+        if not ("@sha256:" in last or (":" in last and not last.endswith(":latest"))):
+            raise ValueError("an image pinned by tag (not latest) or digest, e.g. repo/serving:1.2.3")
+        return value
+
+    @model_validator(mode="after")
+    def _ranges(self) -> "CoreSettings":
+        if self.node_min_count > self.node_max_count:
+            raise _KeyError("nodeMinCount", self.node_min_count, f"at most nodeMaxCount ({self.node_max_count})")
+        if not self.node_min_count <= self.node_count <= self.node_max_count:
+            raise _KeyError("nodeCount", self.node_count,
+                            f"from nodeMinCount to nodeMaxCount ({self.node_min_count}..{self.node_max_count})")
+        if self.serving_min_replicas > self.serving_max_replicas:
+            raise _KeyError("servingMinReplicas", self.serving_min_replicas,
+                            f"at most servingMaxReplicas ({self.serving_max_replicas})")
+        return self
+
+
+class _KeyError(ValueError):
+    """A cross-field rule broken by one key (carries the key so the message can name it)."""
+
+    def __init__(self, key: str, value: Any, allowed: str):
+        super().__init__(f"{key}: {value!r} is not allowed; allowed: {allowed}")
+        self.key, self.value, self.allowed = key, value, allowed
+
+
+from .config_aws import AwsSettings, component_options as _aws_options  # noqa: E402
+from .config_azure import AzureSettings, component_options as _azure_options  # noqa: E402
+
+#: Which module turns settings into each component's cloud-only options (one table, no if/else).
+_CLOUD_OPTIONS = {"aws": _aws_options, "azure": _azure_options}
+
+
+class StackSettings(CoreSettings, AwsSettings, AzureSettings):
+    """Everything a stack can set: the core keys plus the cloud-only ones."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+    @property
+    def tags(self) -> dict[str, str]:
+        from components.tags import standard_tags
+
+        return standard_tags(self.environment, self.owner, self.cost_center)
+
+    def cloud_args(self, concern: str) -> dict[str, Any]:
+        """``{"aws": {...}}`` / ``{"azure": {...}}`` for a component on a cloud target, else ``{}``."""
+        options = _CLOUD_OPTIONS.get(self.target)
+        return {self.target: options(self)[concern]} if options else {}
+
+
+def _allowed(error: Mapping[str, Any]) -> str:
+    """What the user may write instead, from one pydantic error."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "literal_error":
+        return str(ctx.get("expected", "")).replace("'", "")
+    if kind == "string_pattern_mismatch":
+        return f"a value matching {ctx.get('pattern')}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
+        bound = next(iter(ctx.values()))
+        return f"a number {sign} {bound}"
+    if kind.startswith("int_"):
+        return "a whole number"
+    if kind.startswith("float_"):
+        return "a number"
+    if kind.startswith("bool_"):
+        return "true or false"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters"
+    if kind == "missing":
+        return "a value (this key is required)"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"]
+
+
+def format_error(exc: ValidationError) -> str:
+    """One line: ``<key>: <value> is not allowed; allowed: <what>``."""
+    error = exc.errors()[0]
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, _KeyError):
+        return str(cause)
+    key = ".".join(str(part) for part in error["loc"]) or "config"
+    if error["type"] == "extra_forbidden":
+        known = sorted(f.alias or n for n, f in StackSettings.model_fields.items())
+        return f"{key}: unknown config key; allowed keys: {', '.join(known)}"
+    if error["type"] == "missing":
+        return f"{key}: not set; this key is required"
+    value = error.get("input")
+    return f"{key}: {value!r} is not allowed; allowed: {_allowed(error)}"
+
+
+def parse_settings(raw: Mapping[str, Any]) -> StackSettings:
+    """Validate raw (string or typed) values keyed by camelCase config key."""
+    values = {k: _decode(v) for k, v in raw.items()}
+    try:
+        return StackSettings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(f"{PROJECT}:{format_error(exc)}") from None
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config over as JSON text; scalars stay strings for pydantic."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def raw_config() -> dict[str, Any]:
+    """Every ``mlops-platform:*`` key the engine passed (all of them, to catch unknown ones)."""
+    from pulumi.runtime.config import CONFIG, get_config_env
+
+    merged = {**get_config_env(), **CONFIG.get()}
+    prefix = f"{PROJECT}:"
+    return {k[len(prefix):]: v for k, v in merged.items() if k.startswith(prefix)}
+
+
+def load_settings() -> StackSettings:
+    """Read and validate the running stack's configuration."""
+    return parse_settings(raw_config())
+
+
+#: One line per key for Pulumi.yaml's typed config block (``python -m stacks.config``).
+DESCRIPTIONS: dict[str, str] = {
+    "target": "Where the platform runs: local (Minikube), aws (EKS + SageMaker) or azure (AKS + Azure ML).",
+    "environment": "dev, staging or prod; prod turns on the production-only policy rules.",
+    "owner": "Team that owns the stack (tag/label on every resource).",
+    "costCenter": "Cost center (tag/label on every resource).",
+    "protectData": "Protect data stores and keys from deletion (on in prod).",
+    "namespace": "Kubernetes namespace of the platform.",
+    "kubeContext": "local: kubeconfig context to deploy into.",
+    "kubeconfig": "local: path or contents of a kubeconfig (default: ~/.kube/config).",
+    "networkCidr": "IPv4 range of the VPC/VNet (/16 to /24).",
+    "availabilityZones": "How many availability zones to span (1-6).",
+    "highAvailability": "One NAT gateway per zone instead of one shared.",
+    "kubernetesVersion": "EKS/AKS control-plane version (1.NN).",
+    "nodeCount": "Desired nodes in the default pool.",
+    "nodeMinCount": "Autoscaler floor of the default pool.",
+    "nodeMaxCount": "Autoscaler ceiling of the default pool.",
+    "nodeSize": "Instance type / VM size of the nodes (empty: the backend's cheap default).",
+    "servingImage": "Serving image, pinned by tag or digest (never latest).",
+    "servingImagePullPolicy": "IfNotPresent, Always, or Never (images built into Minikube).",
+    "servingRuntime": "kubernetes (every target), sagemaker (aws) or azureml (azure).",
+    "modelUri": "What the endpoint serves, e.g. models:/demand@champion.",
+    "servingMinReplicas": "Autoscaling floor of the endpoint.",
+    "servingMaxReplicas": "Autoscaling ceiling of the endpoint.",
+    "servingCpuRequest": "CPU request per serving pod.",
+    "servingMemoryRequest": "Memory request per serving pod.",
+    "servingCpuLimit": "CPU limit per serving pod.",
+    "servingMemoryLimit": "Memory limit per serving pod.",
+    "mlflowStorageSize": "local: volume for the MLflow sqlite store and artifacts.",
+    "registryStorageSize": "local: volume for the in-cluster image registry.",
+    "logRetentionDays": "Metrics and log retention in days.",
+    "alertEmail": "Where alerts are sent (optional).",
+    "latencyP99Seconds": "Alert threshold: p99 latency in seconds.",
+    "errorRate": "Alert threshold: share of 5xx responses.",
+    "driftPValue": "Alert threshold: a feature's drift p-value below this.",
+    "awsRegion": "aws: region to deploy into.",
+    "azureLocation": "azure: region to deploy into.",
+}
+
+
+def pulumi_type(annotation: Any) -> str:
+    """Pulumi project config knows string, integer, boolean and array; floats travel as strings."""
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    base = args[0] if args and typing.get_origin(annotation) is not typing.Annotated else annotation
+    if typing.get_origin(annotation) is typing.Annotated:
+        base = typing.get_args(annotation)[0]
+    if base is bool:
+        return "boolean"
+    if base is int:
+        return "integer"
+    if typing.get_origin(base) is list:
+        return "array"
+    return "string"
+
+
+def pulumi_config_block() -> dict[str, dict[str, Any]]:
+    """The ``config:`` block of Pulumi.yaml, generated from the model (a test keeps them equal)."""
+    block: dict[str, dict[str, Any]] = {}
+    for name, field in StackSettings.model_fields.items():
+        alias = field.alias or name
+        entry: dict[str, Any] = {"type": pulumi_type(field.annotation), "description": DESCRIPTIONS[alias]}
+        if not field.is_required():
+            default = field.default
+            if default is not None:
+                entry["default"] = default if isinstance(default, (bool, int, str, list)) else str(default)
+        block[alias] = entry
+    return block
+
+
+if __name__ == "__main__":  # python -m stacks.config: print the block for Pulumi.yaml
+    import yaml
+
+    print(yaml.safe_dump({"config": pulumi_config_block()}, sort_keys=False, width=100), end="")

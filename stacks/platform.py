@@ -1,0 +1,152 @@
+"""The composition: Network -> Cluster -> Registry -> TrainingPlatform -> InferenceEndpoint ->
+Monitoring, from one validated settings object. No target branches here: each component picks
+its backend from ``settings.target``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components import (
+    Cluster,
+    InferenceEndpoint,
+    Monitoring,
+    Network,
+    Registry,
+    TrainingPlatform,
+)
+
+from .config import StackSettings
+
+
+def _bucket_of(uri: str) -> str:
+    """``s3://bucket/prefix`` -> ``bucket`` (what the SageMaker launcher wants); else empty."""
+    return uri.split("/")[2] if uri.startswith("s3://") else ""
+
+
+def build_platform(settings: StackSettings) -> dict[str, Any]:
+    """Declare the whole platform; returns the stack outputs."""
+    s = settings
+    common = {"target": s.target, "environment": s.environment, "tags": s.tags}
+    data = {"protect_data": s.protect_data}
+
+    network = Network(
+        "network",
+        {
+            **common,
+            "namespace": s.namespace,
+            "cidr": s.network_cidr,
+            "availability_zones": s.availability_zones,
+            "high_availability": s.high_availability,
+            "kube_context": s.kube_context,
+            "kubeconfig": s.kubeconfig or None,
+            **s.cloud_args("network"),
+        },
+    )
+    cluster = Cluster(
+        "cluster",
+        {
+            **common,
+            **data,
+            "namespace": network.namespace,
+            "kube_context": s.kube_context,
+            "kubeconfig": s.kubeconfig or None,
+            "kubernetes_version": s.kubernetes_version,
+            "network_id": network.network_id,
+            "cidr": network.cidr,
+            "private_subnet_ids": network.private_subnet_ids,
+            "public_subnet_ids": network.public_subnet_ids,
+            "node_count": s.node_count,
+            "node_min_count": s.node_min_count,
+            "node_max_count": s.node_max_count,
+            "node_size": s.node_size,
+            **s.cloud_args("cluster"),
+        },
+    )
+    on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
+    registry = Registry(
+        "registry",
+        {
+            **common,
+            **data,
+            "namespace": cluster.namespace,
+            "storage_size": s.registry_storage_size,
+            "node_identity": cluster.node_identity,
+            **s.cloud_args("registry"),
+        },
+        opts=on_cluster,
+    )
+    training = TrainingPlatform(
+        "training",
+        {
+            **common,
+            **data,
+            "namespace": cluster.namespace,
+            "storage_size": s.mlflow_storage_size,
+            "network_id": network.network_id,
+            "private_subnet_ids": network.private_subnet_ids,
+            "repository_urls": registry.repository_urls,
+            "registry_id": registry.registry_id,
+            **s.cloud_args("training"),
+        },
+        opts=on_cluster,
+    )
+    endpoint = InferenceEndpoint(
+        "serving",
+        {
+            **common,
+            "runtime": s.serving_runtime,
+            "image": s.serving_image,
+            "image_pull_policy": s.serving_image_pull_policy,
+            "model_uri": s.model_uri,
+            "tracking_uri": training.tracking_uri,
+            "namespace": cluster.namespace,
+            "min_replicas": s.serving_min_replicas,
+            "max_replicas": s.serving_max_replicas,
+            "cpu_request": s.serving_cpu_request,
+            "memory_request": s.serving_memory_request,
+            "cpu_limit": s.serving_cpu_limit,
+            "memory_limit": s.serving_memory_limit,
+            **s.cloud_args("inference"),
+        },
+        opts=on_cluster,
+    )
+    monitoring = Monitoring(
+        "monitoring",
+        {
+            **common,
+            **data,
+            "endpoint_name": endpoint.endpoint_name,
+            "namespace": cluster.namespace,
+            "latency_p99_seconds": s.latency_p99_seconds,
+            "error_rate": s.error_rate,
+            "drift_p_value": s.drift_p_value,
+            "retention_days": s.log_retention_days,
+            "alert_email": s.alert_email,
+            **s.cloud_args("monitoring"),
+        },
+        opts=on_cluster,
+    )
+    return {
+        "target": s.target,
+        "environment": s.environment,
+        "namespace": cluster.namespace,
+        "cluster_name": cluster.cluster_name,
+        "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
+        "registry_url": registry.registry_url,
+        "repository_urls": registry.repository_urls,
+        "mlflow_tracking_uri": training.tracking_uri,
+        "artifact_store_uri": training.artifact_store_uri,
+        "artifact_bucket": training.artifact_store_uri.apply(_bucket_of),
+        "training_role_arn": training.execution_role,
+        "kms_key_arn": training.kms_key_arn,
+        "model_registry": training.model_registry,
+        "azureml_workspace_name": training.workspace_name,
+        "azureml_compute_name": training.compute_name,
+        "endpoint_url": endpoint.url,
+        "endpoint_name": endpoint.endpoint_name,
+        "dashboard_url": monitoring.dashboard_url,
+        "alert_target": monitoring.alert_target,
+        "metrics_url": monitoring.metrics_url,
+    }
