@@ -1,0 +1,61 @@
+"""Shared fixtures: the capture harness (Pulumi mocks, keyed by type token) and helpers to find
+captured resources. Assertion messages carry the URN so a failure says which resource."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # tests import the project packages from the checkout
+    sys.path.insert(0, str(ROOT))
+
+Resources = list[dict[str, Any]]
+
+
+def of_type(resources: Resources, type_token: str) -> Resources:
+    """All captured resources of one type token."""
+    return [r for r in resources if r["type"] == type_token]
+
+
+def one(resources: Resources, type_token: str, name: str) -> dict[str, Any]:
+    """The captured resource with this type and logical name (fails listing what exists)."""
+    found = [r for r in resources if r["type"] == type_token and r["name"] == name]
+    assert len(found) == 1, f"{type_token} {name!r}: found {[r['name'] for r in of_type(resources, type_token)]}"
+    return found[0]
+
+
+def ints(value: Any) -> Any:
+    """Mocks return numbers as floats; turn integral floats back into ints (as YAML would)."""
+    if isinstance(value, dict):
+        return {k: ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [ints(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@pytest.fixture(scope="session")
+def capture() -> Callable[..., Resources]:
+    """``capture(stack, overrides=None)``: the harness, memoised per (stack, overrides)."""
+    from stacks.plan import capture as run
+
+    cache: dict[tuple, Resources] = {}
+
+    def _capture(stack: str, overrides: dict[str, Any] | None = None) -> Resources:
+        key = (stack, tuple(sorted((overrides or {}).items())))
+        if key not in cache:
+            cache[key] = run(stack, overrides)
+        return cache[key]
+
+    return _capture
+
+
+@pytest.fixture(scope="session")
+def dev(capture) -> Resources:
+    return capture("dev")
