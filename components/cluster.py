@@ -6,7 +6,6 @@ azure: AKS with managed identity, Entra ID + Azure RBAC, no local accounts, auto
 On every target the ``provider`` output is what the Kubernetes-based pieces deploy through.
 """
 
-from __future__ import annotations
 
 from typing import Any, Mapping, TypedDict
 

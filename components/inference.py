@@ -6,7 +6,6 @@ aws ``runtime: sagemaker``: Model + EndpointConfiguration (KMS) + Endpoint + aut
 azure ``runtime: azureml``: managed online endpoint with blue/green deployments.
 """
 
-from __future__ import annotations
 
 from typing import Any, Mapping, TypedDict
 

@@ -6,7 +6,6 @@ aws: KMS-encrypted CloudWatch log groups, alarms to an encrypted SNS topic, a da
 azure: Log Analytics workspace, diagnostic settings, metric alerts, action group, dashboard.
 """
 
-from __future__ import annotations
 
 from typing import Any, Mapping, TypedDict
 

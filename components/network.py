@@ -6,7 +6,6 @@ aws: VPC over several AZs, private/public subnets, NAT, VPC endpoints, flow logs
 azure: resource group, VNet, subnets, NSGs, private DNS zones.
 """
 
-from __future__ import annotations
 
 from typing import Any, Mapping, TypedDict
 

@@ -6,7 +6,6 @@ aws: one ECR repository per image (scan on push, IMMUTABLE tags, KMS, lifecycle,
 azure: ACR with the admin user off and AcrPull for the cluster and AML identities only.
 """
 
-from __future__ import annotations
 
 from typing import Any, Mapping, TypedDict
 

@@ -8,7 +8,6 @@ model package group, SageMaker managed MLflow tracking server.
 azure: AML workspace with Key Vault, storage, App Insights, ACR link and a scale-to-zero cluster.
 """
 
-from __future__ import annotations
 
 from typing import Any, Mapping, TypedDict
 

@@ -1,6 +1,5 @@
 """Typed aws-only options of the six components (the ``aws`` field of each Args)."""
 
-from __future__ import annotations
 
 from typing import TypedDict
 

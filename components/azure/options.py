@@ -1,6 +1,5 @@
 """Typed azure-only options of the six components (the ``azure`` field of each Args)."""
 
-from __future__ import annotations
 
 from typing import TypedDict
 

@@ -1,0 +1,62 @@
+"""The components served to other languages: the inferred package schema, built offline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pulumi.provider.experimental.component import ComponentProvider
+
+import components
+from components.__main__ import COMPONENTS, PACKAGE
+
+EXPECTED = {
+    "Network": ({"target", "namespace", "cidr", "availabilityZones"}, {"networkId", "privateSubnetIds", "namespace"}),
+    "Cluster": ({"target", "namespace", "privateSubnetIds", "nodeCount"}, {"clusterName", "kubeconfig", "provider", "namespace"}),
+    "Registry": ({"target", "repositories", "untaggedExpiryDays"}, {"registryUrl", "repositoryUrls", "registryId"}),
+    "TrainingPlatform": ({"target", "namespace", "storageSize"}, {"trackingUri", "executionRole", "kmsKeyArn"}),
+    "InferenceEndpoint": ({"target", "image", "runtime", "minReplicas", "maxReplicas"}, {"url", "endpointName"}),
+    "Monitoring": ({"target", "endpointName", "latencyP99Seconds"}, {"dashboardUrl", "alertTarget"}),
+}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    return json.loads(ComponentProvider(COMPONENTS, PACKAGE, None, "0.1.0").schema)
+
+
+def test_six_component_types(schema):
+    assert set(schema["resources"]) == {f"mlops:index:{name}" for name in EXPECTED}
+    assert all(r["isComponent"] for r in schema["resources"].values())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_inputs_and_outputs_are_declared(schema, name):
+    resource = schema["resources"][f"mlops:index:{name}"]
+    inputs, outputs = EXPECTED[name]
+    assert inputs <= set(resource["inputProperties"]), set(resource["inputProperties"])
+    assert outputs <= set(resource["properties"]), set(resource["properties"])
+    assert "target" in resource["requiredInputs"]
+    cls = getattr(components, name)
+    camel = {"".join(w.capitalize() if i else w for i, w in enumerate(o.split("_"))) for o in cls.OUTPUTS}
+    assert camel == set(resource["properties"]), "schema outputs drifted from the component's OUTPUTS"
+
+
+def test_cluster_provider_output_is_a_kubernetes_provider_reference(schema):
+    ref = schema["resources"]["mlops:index:Cluster"]["properties"]["provider"]["$ref"]
+    assert ref.endswith("kubernetes/v4.34.2/schema.json#/provider") or "kubernetes" in ref
+
+
+def test_descriptions_document_the_defaults(schema):
+    network = schema["resources"]["mlops:index:Network"]["inputProperties"]
+    assert "default ``10.40.0.0/16``" in network["cidr"]["description"]
+
+
+def test_wheel_exposes_a_distinctive_import_path():
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert wheel["force-include"]["components"] == "mlops_platform/components"
