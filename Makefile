@@ -1,0 +1,14 @@
+# The README's two commands: `make demo` (the main job) and `make test` (the tests).
+.PHONY: bootstrap demo test plan
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+demo: bootstrap
+	uv run --frozen python scripts/local_loop.py
+
+test: bootstrap
+	uv run --frozen pytest
+
+plan: bootstrap
+	uv run --frozen python -m stacks.plan dev
