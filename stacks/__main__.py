@@ -8,7 +8,7 @@ runtime at that virtual environment).
 import pulumi
 
 from stacks.config import load_settings
-from stacks.platform import build_platform
+from stacks.composition import build_platform
 
 for key, value in build_platform(load_settings()).items():
     pulumi.export(key, value)
