@@ -41,6 +41,16 @@ RULES: dict[str, NameRule] = {
     "ecr": NameRule(max_length=256, min_length=2),
     # SageMaker endpoint/model/config: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
     "sagemaker": NameRule(max_length=63),
+    # EKS cluster names: ^[0-9A-Za-z][A-Za-z0-9-_]*, up to 100.
+    "eks": NameRule(max_length=100),
+    # `name_prefix` inputs (EKS node groups, SageMaker endpoint configurations): the provider
+    # appends a 26-character unique id, and those names allow 63 characters in all.
+    "aws_prefix": NameRule(max_length=36),
+    # CloudWatch log groups: [.-_/#A-Za-z0-9], up to 512 (we keep lowercase, '/', '-', '_').
+    "log_group": NameRule(max_length=512, allowed=r"a-z0-9/_-"),
+    # Other AWS names (SNS topics, CloudWatch alarms and dashboards, security groups, launch
+    # templates, KMS alias suffixes, IAM inline policies): 64 fits every one of those limits.
+    "aws": NameRule(max_length=64),
     # Azure storage account: 3-24 lowercase alphanumerics, globally unique.
     "azure_storage": NameRule(max_length=24, min_length=3, allowed=r"a-z0-9", separator=""),
     # Key Vault: 3-24, alphanumerics and hyphens, start with a letter, no consecutive hyphens.

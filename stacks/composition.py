@@ -108,7 +108,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
             "memory_request": s.serving_memory_request,
             "cpu_limit": s.serving_cpu_limit,
             "memory_limit": s.serving_memory_limit,
-            **s.cloud_args("inference"),
+            **s.cloud_args("inference", network=network, cluster=cluster, training=training),
         },
         opts=on_cluster,
     )
@@ -124,7 +124,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
             "drift_p_value": s.drift_p_value,
             "retention_days": s.log_retention_days,
             "alert_email": s.alert_email,
-            **s.cloud_args("monitoring"),
+            **s.cloud_args("monitoring", cluster=cluster),
         },
         opts=on_cluster,
     )
@@ -149,4 +149,5 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "dashboard_url": monitoring.dashboard_url,
         "alert_target": monitoring.alert_target,
         "metrics_url": monitoring.metrics_url,
+        **s.cloud_exports(),
     }

@@ -113,10 +113,15 @@ class _KeyError(ValueError):
 
 
 from .config_aws import AwsSettings, component_options as _aws_options  # noqa: E402
+from .config_aws import component_wiring as _aws_wiring, exports as _aws_exports  # noqa: E402
 from .config_azure import AzureSettings, component_options as _azure_options  # noqa: E402
 
 #: Which module turns settings into each component's cloud-only options (one table, no if/else).
 _CLOUD_OPTIONS = {"aws": _aws_options, "azure": _azure_options}
+#: Which module adds outputs of earlier components to those options (optional per cloud).
+_CLOUD_WIRING = {"aws": _aws_wiring}
+#: Which module adds cloud-only stack outputs (optional per cloud).
+_CLOUD_EXPORTS = {"aws": _aws_exports}
 
 
 class StackSettings(CoreSettings, AwsSettings, AzureSettings):
@@ -132,10 +137,25 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
 
         return standard_tags(self.environment, self.owner, self.cost_center)
 
-    def cloud_args(self, concern: str) -> dict[str, Any]:
-        """``{"aws": {...}}`` / ``{"azure": {...}}`` for a component on a cloud target, else ``{}``."""
+    def cloud_args(self, concern: str, **upstream: Any) -> dict[str, Any]:
+        """``{"aws": {...}}`` / ``{"azure": {...}}`` for a component on a cloud target, else ``{}``.
+
+        ``upstream`` names the components built so far (``network=..., cluster=...``); a cloud
+        whose backends need their outputs picks them in its wiring function.
+        """
         options = _CLOUD_OPTIONS.get(self.target)
-        return {self.target: options(self)[concern]} if options else {}
+        if not options:
+            return {}
+        args = dict(options(self)[concern])
+        wiring = _CLOUD_WIRING.get(self.target)
+        if wiring:
+            args.update(wiring(concern, upstream))
+        return {self.target: args}
+
+    def cloud_exports(self) -> dict[str, Any]:
+        """Stack outputs only the current cloud has (e.g. ``aws_region``), else ``{}``."""
+        exports = _CLOUD_EXPORTS.get(self.target)
+        return exports(self) if exports else {}
 
 
 def _allowed(error: Mapping[str, Any]) -> str:
@@ -249,6 +269,18 @@ DESCRIPTIONS: dict[str, str] = {
     "errorRate": "Alert threshold: share of 5xx responses.",
     "driftPValue": "Alert threshold: a feature's drift p-value below this.",
     "awsRegion": "aws: region to deploy into.",
+    "awsAccountId": "aws: refuse to deploy into any other account (12 digits; empty: no check).",
+    "awsDeployerRoleArn": "aws: IAM role that runs pulumi up; its access entry is the only EKS cluster admin (required).",
+    "awsPublicApiCidrs": "aws: comma-separated CIDRs allowed on the public EKS API endpoint (empty: public endpoint off).",
+    "awsSpotInstanceTypes": "aws: comma-separated instance types of an optional spot node group (empty: none).",
+    "awsSpotMaxCount": "aws: ceiling of the spot node group.",
+    "awsNodeDiskSizeGib": "aws: encrypted gp3 root volume per node, GiB.",
+    "awsEnableMlflow": "aws: create the SageMaker managed MLflow tracking server.",
+    "awsMlflowServerSize": "aws: SageMaker MLflow tracking server size (Small, Medium, Large).",
+    "awsSagemakerInstanceType": "aws, servingRuntime sagemaker: instance type of the endpoint.",
+    "awsSagemakerModelDataKey": "aws, servingRuntime sagemaker: model.tar.gz key in the artifact bucket.",
+    "awsSagemakerDataCapturePercent": "aws, servingRuntime sagemaker: share of requests captured to S3 (0 = off).",
+    "awsSagemakerInvocationsPerInstance": "aws, servingRuntime sagemaker: autoscaling target, invocations per instance per minute.",
     "azureLocation": "azure: region to deploy into.",
 }
 

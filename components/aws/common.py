@@ -1,0 +1,232 @@
+"""What every aws backend shares: one explicit provider per component, names, tags, options,
+KMS keys, log groups and IAM policy documents.
+
+Policy documents are JSON strings built with ``pulumi.Output.json_dumps`` (ARNs stay Outputs
+until the engine knows them); the policy pack and the tests read the same strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..base import ArgsError
+from .names import aws_name, log_group_name
+
+IAM_VERSION = "2012-10-17"
+DEFAULT_REGION = "eu-west-1"
+#: What a service needs to encrypt and decrypt with a key (no wildcards).
+KEY_USE_ACTIONS = (
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:DescribeKey",
+)
+
+
+def policy_document(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:
+    """An IAM policy document (JSON text) from statements that may hold Outputs."""
+    return pulumi.Output.json_dumps({"Version": IAM_VERSION, "Statement": list(statements)})
+
+
+def allow(actions: Sequence[str], resources: Sequence[Any], sid: str | None = None, **extra: Any) -> dict[str, Any]:
+    """One Allow statement naming concrete actions and resources."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+    if sid:
+        statement["Sid"] = sid
+    statement.update(extra)
+    return statement
+
+
+def service_trust(services: Sequence[str], actions: Sequence[str] = ("sts:AssumeRole",), condition: Any = None) -> pulumi.Output[str]:
+    """Trust policy letting AWS services (``eks.amazonaws.com``...) assume a role."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": list(services)}, "Action": list(actions)}
+    if condition is not None:
+        statement["Condition"] = condition
+    return policy_document([statement])
+
+
+@dataclass
+class AwsContext:
+    """One component's view of AWS: its provider, options and helpers for parented children."""
+
+    component: pulumi.Resource
+    name: str
+    settings: Any
+    provider: aws.Provider = field(init=False)
+
+    def __post_init__(self) -> None:
+        account = self.options.get("account_id") or ""
+        self.provider = aws.Provider(
+            f"{self.name}-aws",
+            aws.ProviderArgs(
+                region=self.region,
+                # Refuse to run against any other account when the stack names one.
+                allowed_account_ids=[account] if account else None,
+            ),
+            opts=pulumi.ResourceOptions(parent=self.component),
+        )
+
+    # --- options and identity ------------------------------------------------------------
+    @property
+    def options(self) -> Mapping[str, Any]:
+        return self.settings.get("aws") or {}
+
+    @property
+    def region(self) -> str:
+        return self.options.get("region") or DEFAULT_REGION
+
+    @property
+    def protect(self) -> bool:
+        return bool(self.settings.get("protect_data", False))
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self.settings.tags)
+
+    def tagged(self, name: str | None = None, **extra: str) -> dict[str, str]:
+        """The standard tags, plus ``Name`` (what the EC2 console shows) and extras."""
+        tags = {**self.tags, **extra}
+        if name:
+            tags["Name"] = name
+        return tags
+
+    @cached_property
+    def _identity(self) -> pulumi.Output[Any]:
+        return aws.get_caller_identity_output(opts=self.invoke_opts())
+
+    @property
+    def account_id(self) -> pulumi.Output[str]:
+        return self._identity.account_id
+
+    @cached_property
+    def partition(self) -> pulumi.Output[str]:
+        return aws.get_partition_output(opts=self.invoke_opts()).partition
+
+    def arn(self, service: str, resource: str, region: bool = True) -> pulumi.Output[str]:
+        """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
+        return pulumi.Output.all(self.partition, self.account_id).apply(
+            lambda a: f"arn:{a[0]}:{service}:{self.region if region else ''}:{a[1]}:{resource}"
+        )
+
+    @property
+    def account_root(self) -> pulumi.Output[str]:
+        return pulumi.Output.all(self.partition, self.account_id).apply(lambda a: f"arn:{a[0]}:iam::{a[1]}:root")
+
+    # --- names and options ----------------------------------------------------------------
+    def cloud(self, kind: str, *parts: str) -> str:
+        """A cloud name for this component's ``parts`` (see components/aws/names.py)."""
+        return aws_name(kind, pulumi.get_project(), pulumi.get_stack(), self.name, *parts)
+
+    def log_group_name(self, *parts: str) -> str:
+        return log_group_name(pulumi.get_project(), pulumi.get_stack(), self.name, *parts)
+
+    def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child: parented to the component, on this component's provider."""
+        return pulumi.ResourceOptions(parent=self.component, provider=self.provider, **kwargs)
+
+    def data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for data stores and keys: protected and retained when ``protect_data``."""
+        return self.opts(protect=self.protect, retain_on_delete=self.protect, **kwargs)
+
+    def invoke_opts(self) -> pulumi.InvokeOptions:
+        return pulumi.InvokeOptions(parent=self.component, provider=self.provider)
+
+    def fail(self, key: str, value: Any, allowed: str) -> None:
+        raise ArgsError(f"{key}: {value!r} is not allowed; allowed: {allowed}")
+
+    # --- shared building blocks -------------------------------------------------------------
+    def kms_key(self, role: str, description: str, service_statements: Sequence[Mapping[str, Any]] = ()) -> aws.kms.Key:
+        """A customer-managed key with rotation on, protected with the data it encrypts."""
+        statements: list[Any] = [
+            # AWS's default key-policy statement: it delegates access to IAM policies in this
+            # account, which is how every role below gets its (narrow) use of the key. In a key
+            # policy "Resource": "*" means "this key" (KMS Developer Guide, "Default key policy").
+            {
+                "Sid": "EnableIamPolicies",
+                "Effect": "Allow",
+                "Principal": {"AWS": self.account_root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            *service_statements,
+        ]
+        key = aws.kms.Key(
+            f"{self.name}-{role}-key",
+            aws.kms.KeyArgs(
+                description=description,
+                enable_key_rotation=True,
+                deletion_window_in_days=30 if self.protect else 7,
+                policy=policy_document(statements),
+                tags=self.tagged(),
+            ),
+            opts=self.data_opts(),
+        )
+        aws.kms.Alias(
+            f"{self.name}-{role}-key-alias",
+            aws.kms.AliasArgs(name=f"alias/{self.cloud('aws', role)}", target_key_id=key.key_id),
+            opts=self.opts(),
+        )
+        return key
+
+    def logs_service_statement(self, log_group_names: Sequence[str]) -> dict[str, Any]:
+        """Key-policy statement letting CloudWatch Logs use the key for these log groups only."""
+        contexts = [self.arn("logs", f"log-group:{name}") for name in log_group_names]
+        return {
+            "Sid": "CloudWatchLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{self.region}.amazonaws.com"},
+            "Action": list(KEY_USE_ACTIONS),
+            # Key policy: "*" is this key; the condition pins it to our log groups.
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": contexts}},
+        }
+
+    def log_group(self, role: str, name: str, retention_days: int, key: aws.kms.Key) -> aws.cloudwatch.LogGroup:
+        return aws.cloudwatch.LogGroup(
+            f"{self.name}-{role}-logs",
+            aws.cloudwatch.LogGroupArgs(
+                name=name,
+                retention_in_days=retention_days,
+                kms_key_id=key.arn,
+                tags=self.tagged(),
+            ),
+            opts=self.data_opts(),
+        )
+
+    def role(self, role: str, trust: pulumi.Input[str], description: str) -> aws.iam.Role:
+        return aws.iam.Role(
+            f"{self.name}-{role}-role",
+            aws.iam.RoleArgs(
+                name=self.cloud("iam_role", role),
+                description=description,
+                assume_role_policy=trust,
+                max_session_duration=3600,
+                tags=self.tagged(),
+            ),
+            opts=self.opts(),
+        )
+
+    def role_policy(self, role_name: str, role: aws.iam.Role, statements: Sequence[Mapping[str, Any]]) -> aws.iam.RolePolicy:
+        return aws.iam.RolePolicy(
+            f"{self.name}-{role_name}-policy",
+            aws.iam.RolePolicyArgs(role=role.id, name=self.cloud("aws", role_name), policy=policy_document(statements)),
+            opts=self.opts(),
+        )
+
+    def managed_policy(self, role_name: str, role: aws.iam.Role, policy: str) -> aws.iam.RolePolicyAttachment:
+        """Attach an AWS-managed policy by name (never *FullAccess / admin ones)."""
+        arn = self.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{policy}")
+        return aws.iam.RolePolicyAttachment(
+            f"{self.name}-{role_name}-{policy}",
+            aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=arn),
+            opts=self.opts(),
+        )
