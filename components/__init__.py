@@ -8,6 +8,7 @@ Installed from the wheel the same package is also importable as ``mlops_platform
 
 from .base import ArgsError
 from .cluster import Cluster, ClusterArgs
+from .images import ContainerImages, ContainerImagesArgs
 from .inference import InferenceEndpoint, InferenceEndpointArgs
 from .monitoring import Monitoring, MonitoringArgs
 from .network import Network, NetworkArgs
@@ -20,6 +21,8 @@ __all__ = [
     "ArgsError",
     "Cluster",
     "ClusterArgs",
+    "ContainerImages",
+    "ContainerImagesArgs",
     "InferenceEndpoint",
     "InferenceEndpointArgs",
     "Monitoring",

@@ -18,12 +18,13 @@ TARGETS: tuple[str, ...] = ("local", "aws", "azure")
 #: Which (component, target) pairs have a backend. A pair missing here is refused with one
 #: clear line instead of an ImportError deep inside the program.
 BUILT: dict[str, tuple[str, ...]] = {
-    "network": ("local", "aws"),
+    "network": ("local",),
     "cluster": ("local",),
     "registry": ("local",),
     "training": ("local",),
     "inference": ("local",),
     "monitoring": ("local",),
+    "images": ("local", "aws", "azure"),
 }
 
 

@@ -21,7 +21,7 @@ CallFn = Callable[[pulumi.runtime.MockCallArgs], dict[str, Any]]
 def _load_tables() -> tuple[dict[str, ResourceFn], dict[str, CallFn]]:
     outputs: dict[str, ResourceFn] = {}
     calls: dict[str, CallFn] = {}
-    for module in ("stacks.mocks_aws", "stacks.mocks_azure"):
+    for module in ("stacks.mocks_docker", "stacks.mocks_aws", "stacks.mocks_azure"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

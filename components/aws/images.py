@@ -1,0 +1,56 @@
+"""ContainerImages on AWS: build, then push to the Registry's ECR repositories.
+
+Authentication is the short-lived token ECR issues to whoever runs the program
+(``ecr.get_authorization_token`` through the AWS provider's own credentials: SSO, OIDC in CI,
+an instance role); no static keys anywhere. The token lasts 12 hours; pulumi-docker does not
+rebuild when only the password changes. Repositories are IMMUTABLE: the content tag never
+repeats for different content, and deployments reference the pushed digest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_docker as docker
+
+from ..images import docker_build_args, image_name, plan_builds
+
+PULL_POLICY = "IfNotPresent"
+
+
+def registry_auth(component: Any, settings: Any) -> docker.RegistryArgs:
+    """Push credentials for the stack's ECR registry from the caller's AWS identity."""
+    token = aws.ecr.get_authorization_token_output(
+        registry_id=settings.registry_id or None,
+        opts=pulumi.InvokeOutputOptions(parent=component),
+    )
+    return docker.RegistryArgs(
+        server=settings.registry_url,
+        username=token.user_name,
+        password=pulumi.Output.secret(token.password),
+    )
+
+
+def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
+    registry = registry_auth(component, settings)
+    refs: dict[str, pulumi.Output[str]] = {}
+    builds = plan_builds(settings)
+    for key, spec in builds.items():
+        image = docker.Image(
+            f"{name}-{key}",
+            image_name=image_name(settings.repository_urls, spec),
+            build=docker_build_args(spec),
+            registry=registry,
+            skip_push=False,
+            opts=pulumi.ResourceOptions(parent=component),
+        )
+        # repo@sha256:...: what was pushed, byte for byte (SageMaker and EKS both accept it).
+        refs[key] = image.repo_digest
+    return {
+        "serving_image": refs["serving"],
+        "training_image": refs["training"],
+        "image_tags": {key: spec.tag for key, spec in builds.items()},
+        "pull_policy": PULL_POLICY,
+    }
