@@ -18,7 +18,7 @@ TARGETS: tuple[str, ...] = ("local", "aws", "azure")
 #: Which (component, target) pairs have a backend. A pair missing here is refused with one
 #: clear line instead of an ImportError deep inside the program.
 BUILT: dict[str, tuple[str, ...]] = {
-    "network": ("local",),
+    "network": ("local", "aws"),
     "cluster": ("local",),
     "registry": ("local",),
     "training": ("local",),
