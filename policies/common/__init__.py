@@ -1,0 +1,1 @@
+"""Operations rules that apply to every target: tags/labels, log retention, protection."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the rules: rule construction, settings, type tokens, document parsing."""

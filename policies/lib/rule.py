@@ -1,0 +1,89 @@
+"""Build pulumi_policy policies from plain validate functions, with the pack's conventions
+checked at construction: a kebab-case name, a description that starts "Checks whether",
+a default enforcement level, and a config schema (so a stack can override the enforcement
+level and the rule's own properties with ``--policy-pack-config``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+DISABLED = EnforcementLevel.DISABLED
+
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+DESCRIPTION_PREFIX = "Checks whether"
+
+ResourceValidate = Callable[[ResourceValidationArgs, ReportViolation], None]
+StackValidate = Callable[[StackValidationArgs, ReportViolation], None]
+
+
+class RuleDefinitionError(ValueError):
+    """A rule that breaks the pack's conventions (name, description, level)."""
+
+
+def _check(name: str, description: str, enforcement_level: EnforcementLevel) -> None:
+    if not NAME_PATTERN.match(name):
+        raise RuleDefinitionError(f"rule name {name!r} is not kebab-case (e.g. aws-s3-bucket-encryption)")
+    if not description.startswith(DESCRIPTION_PREFIX):
+        raise RuleDefinitionError(f"rule {name}: the description must start {DESCRIPTION_PREFIX!r}")
+    if not isinstance(enforcement_level, EnforcementLevel):
+        raise RuleDefinitionError(f"rule {name}: the enforcement level must be an EnforcementLevel")
+
+
+def _schema(properties: Mapping[str, Mapping[str, Any]] | None) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={key: dict(spec) for key, spec in (properties or {}).items()})
+
+
+def resource_rule(
+    *,
+    name: str,
+    description: str,
+    validate: ResourceValidate,
+    enforcement_level: EnforcementLevel,
+    remediation: str,
+    properties: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ResourceValidationPolicy:
+    """A ``ResourceValidationPolicy`` the engine calls once per resource."""
+    _check(name, description, enforcement_level)
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=_schema(properties),
+        remediation_steps=remediation,
+    )
+
+
+def stack_rule(
+    *,
+    name: str,
+    description: str,
+    validate: StackValidate,
+    enforcement_level: EnforcementLevel,
+    remediation: str,
+    properties: Mapping[str, Mapping[str, Any]] | None = None,
+) -> StackValidationPolicy:
+    """A ``StackValidationPolicy`` the engine calls once with every resource of the stack."""
+    _check(name, description, enforcement_level)
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement_level,
+        config_schema=_schema(properties),
+        remediation_steps=remediation,
+    )
