@@ -172,7 +172,9 @@ def test_registry_is_in_cluster_and_hardened(dev):
 
 def test_every_kubernetes_object_carries_the_platform_labels(dev):
     for r in dev:
-        if r["type"].startswith("kubernetes:"):
+        # A Helm release is not an object; the chart's objects get the labels through
+        # values.commonLabels (tests/components/test_monitoring_local.py).
+        if r["type"].startswith("kubernetes:") and not r["type"].startswith("kubernetes:helm.sh/"):
             labels = r["inputs"]["metadata"].get("labels") or {}
             assert REQUIRED_LABELS <= set(labels), f"{r['urn']} misses {REQUIRED_LABELS - set(labels)}"
 
@@ -181,4 +183,5 @@ def test_data_volumes_are_protected_only_when_config_says(capture, dev):
     assert not any(r["protect"] for r in dev)
     protected = capture("dev", {"protectData": "true"})
     names = {r["name"] for r in protected if r["protect"]}
-    assert names == {"training-mlflow-data", "registry-data"}
+    # The monitoring namespace guards Prometheus's volume (deleting it deletes the history).
+    assert names == {"training-mlflow-data", "registry-data", "monitoring-namespace"}

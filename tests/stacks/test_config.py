@@ -56,7 +56,7 @@ def test_unknown_key_is_refused_with_the_known_keys():
 
 def test_engine_strings_are_converted_to_typed_values():
     settings = parse_settings(
-        {"target": "aws", "protectData": "true", "availabilityZones": "3", "latencyP99Seconds": "0.5"}
+        {"target": "local", "protectData": "true", "availabilityZones": "3", "latencyP99Seconds": "0.5"}
     )
     assert settings.protect_data is True
     assert settings.availability_zones == 3
