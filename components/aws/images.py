@@ -9,6 +9,7 @@ repeats for different content, and deployments reference the pushed digest.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
@@ -20,11 +21,30 @@ from ..images import docker_build_args, image_name, plan_builds
 PULL_POLICY = "IfNotPresent"
 
 
-def registry_auth(component: Any, settings: Any) -> docker.RegistryArgs:
+_ECR_HOST = re.compile(r"^[0-9]{12}\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
+
+
+def region_of(registry_url: str) -> str:
+    """``<account>.dkr.ecr.<region>.amazonaws.com`` -> ``<region>`` (ECR tokens are regional)."""
+    match = _ECR_HOST.match(registry_url or "")
+    if not match:
+        raise ValueError(f"registry_url: {registry_url!r} is not an ECR registry host; "
+                         "allowed: <account>.dkr.ecr.<region>.amazonaws.com")
+    return match.group(1)
+
+
+def registry_auth(component: Any, name: str, settings: Any) -> docker.RegistryArgs:
     """Push credentials for the stack's ECR registry from the caller's AWS identity."""
+    # Its own provider in the registry's region: a token is only valid where it was issued,
+    # and the stack configures no default AWS provider region.
+    provider = aws.Provider(
+        f"{name}-aws",
+        aws.ProviderArgs(region=pulumi.Output.from_input(settings.registry_url).apply(region_of)),
+        opts=pulumi.ResourceOptions(parent=component),
+    )
     token = aws.ecr.get_authorization_token_output(
         registry_id=settings.registry_id or None,
-        opts=pulumi.InvokeOutputOptions(parent=component),
+        opts=pulumi.InvokeOutputOptions(parent=component, provider=provider),
     )
     return docker.RegistryArgs(
         server=settings.registry_url,
@@ -34,7 +54,7 @@ def registry_auth(component: Any, settings: Any) -> docker.RegistryArgs:
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    registry = registry_auth(component, settings)
+    registry = registry_auth(component, name, settings)
     refs: dict[str, pulumi.Output[str]] = {}
     builds = plan_builds(settings)
     for key, spec in builds.items():

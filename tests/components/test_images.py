@@ -178,6 +178,7 @@ def test_a_missing_dockerfile_is_one_line(ctx):
 
 
 _LOCK = threading.Lock()
+call_providers: dict[str, str] = {}
 
 
 def declare(target: str, context: Path, preview: bool = True, **extra: Any) -> tuple[list[dict], dict, list]:
@@ -197,9 +198,11 @@ def declare(target: str, context: Path, preview: bool = True, **extra: Any) -> t
     class Mocks(PlatformMocks):
         def call(self, args):
             calls.append((args.token, dict(args.args)))
+            call_providers[args.token] = args.provider
             return super().call(args)
 
     calls: list = []
+    call_providers.clear()
     outputs: dict[str, Any] = {}
     secret_paths: dict[str, list[str]] = {}
     with _LOCK:
@@ -300,6 +303,28 @@ def test_aws_pushes_to_ecr_with_the_ecr_token_and_deploys_the_digest(ctx):
     assert outputs["serving_image"].startswith(f"{REPOS['aws']['serving']}@sha256:")
     assert outputs["training_image"].startswith(f"{REPOS['aws']['training']}@sha256:")
     assert outputs["pull_policy"] == "IfNotPresent"
+
+
+def test_aws_token_comes_from_a_provider_in_the_registrys_region(ctx):
+    records, _, _ = declare("aws", ctx)
+    (provider,) = [r for r in records if r["type"] == "pulumi:providers:aws"]
+    assert provider["inputs"]["region"] == "eu-west-1"
+    assert "accessKey" not in provider["inputs"] and "secretKey" not in provider["inputs"], "no static keys"
+    assert call_providers[ECR_TOKEN].startswith(provider["urn"])
+
+
+@pytest.mark.parametrize(("url", "region"), [(ECR, "eu-west-1"), ("210987654321.dkr.ecr.us-gov-west-1.amazonaws.com", "us-gov-west-1")])
+def test_region_of_an_ecr_host(url, region):
+    from components.aws.images import region_of
+
+    assert region_of(url) == region
+
+
+def test_region_of_refuses_a_non_ecr_host():
+    from components.aws.images import region_of
+
+    with pytest.raises(ValueError, match="is not an ECR registry host"):
+        region_of("localhost:5000")
 
 
 @pytest.mark.parametrize("target", ["aws", "azure"])
