@@ -1,0 +1,69 @@
+"""Each image's dependency group installs on its own and imports its entry point, without the
+Pulumi SDKs: the same install the Dockerfiles do (``uv export --frozen --extra <group>`` from
+uv.lock, then the project), into a clean virtual environment, imported from outside the
+checkout. uv's cache keeps this to seconds after the first run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+#: extra -> modules that must import (the image's entry point), first one present wins.
+GROUPS = {
+    "ml": ("ml.train",),
+    "serving": ("serving.app", "serving.main"),
+}
+#: Must NOT be importable in either image.
+FORBIDDEN = ("pulumi", "pulumi_aws", "pulumi_azure_native", "pulumi_kubernetes", "pulumi_docker")
+
+
+def _uv() -> str:
+    uv = shutil.which("uv")
+    if not uv:
+        pytest.skip("uv is not installed")
+    return uv
+
+
+def _run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.mark.parametrize("extra", sorted(GROUPS))
+def test_group_installs_alone_and_imports_its_entry_point_without_pulumi(extra, tmp_path_factory):
+    modules = [m for m in GROUPS[extra] if (ROOT / (m.replace(".", "/") + ".py")).is_file()]
+    if not modules:
+        pytest.skip(f"no entry point of {extra!r} in the checkout yet ({', '.join(GROUPS[extra])})")
+    uv = _uv()
+    work = tmp_path_factory.mktemp(f"venv-{extra}")
+    venv = work / "venv"
+    python = venv / "bin" / "python"
+    requirements = work / "requirements.txt"
+    steps = [
+        [uv, "export", "--frozen", "--no-default-groups", "--extra", extra, "--no-emit-project",
+         "--format", "requirements-txt", "--output-file", str(requirements)],
+        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+        [uv, "pip", "install", "--quiet", "--python", str(python), "--require-hashes", "-r", str(requirements)],
+        [uv, "pip", "install", "--quiet", "--python", str(python), "--no-deps", str(ROOT)],
+    ]
+    for cmd in steps:
+        result = _run(cmd, cwd=ROOT)
+        assert result.returncode == 0, f"{' '.join(cmd)}\n{result.stderr[-3000:]}"
+    probe = (
+        "import importlib, importlib.util, sys\n"
+        f"importlib.import_module({modules[0]!r})\n"
+        f"present = [m for m in {FORBIDDEN!r} if importlib.util.find_spec(m)]\n"
+        "assert not present, present\n"
+        "print('ok', sys.prefix)\n"
+    )
+    # From outside the checkout, so only the installed wheel can satisfy the import.
+    result = _run([str(python), "-c", probe], cwd=work, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("ok " + str(venv))
