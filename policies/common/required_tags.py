@@ -104,8 +104,8 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         tags.update(_as_tag_map(dig(args.props, "tags") or {}))
     except UnknownValueError:
         return  # tags computed at preview: cannot tell
-    _check(args, report_violation, "tags", tags, TAG_KEYS, _expected(args, False),
-           "pass tags=components.tags.standard_tags(...) (or the AWS provider's defaultTags)")
+    fix = "pass tags=components.tags.standard_tags(...)" + (" (or set the AWS provider's defaultTags)" if package == "aws" else "")
+    _check(args, report_violation, "tags", tags, TAG_KEYS, _expected(args, False), fix)
 
 
 POLICY = resource_rule(
