@@ -1,0 +1,109 @@
+"""SageMaker training job through the sagemaker v3 SDK (``sagemaker.train.ModelTrainer``).
+
+The job runs ``python -m ml train ...`` (``SourceCode(command=...)``) in the training image from
+the stack outputs, as the stack's execution role, with:
+
+- output to ``s3://<artifact_bucket>/training-output`` encrypted with the stack's KMS key, and
+  the same key on the training volume;
+- managed spot training and ``MaxWaitTimeInSeconds`` from ``LaunchConfig``;
+- checkpoints synced to ``s3://<artifact_bucket>/checkpoints/<job_name>/<launch id>`` (the demand
+  model trains in minutes and simply restarts after a spot interruption; the synced directory is
+  where longer trainings keep state, ``/opt/ml/checkpoints`` in the container);
+- ``MLFLOW_TRACKING_URI`` set to the stack's tracking URI (for SageMaker managed MLflow that is
+  the tracking server ARN; the image then needs the ``sagemaker-mlflow`` plugin).
+
+The SDK stages its small driver scripts under ``s3://<artifact_bucket>/training-code/``, so the
+caller needs write access to the artifact bucket (the bucket's default encryption applies).
+Without credentials the SDK wants ``SAGEMAKER_VALIDATE_ROLE=false`` and a region; the region
+comes from the stack outputs here.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from ml.launch.config import LaunchConfig
+from ml.launch.outputs import REQUIRED_KEYS, StackOutputs
+
+__all__ = ["build_trainer", "submit"]
+
+CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
+CODE_PREFIX = "training-code"
+OUTPUT_PREFIX = "training-output"
+
+
+def _session(outputs: StackOutputs, boto_session: Any | None) -> Any:
+    import boto3
+    from sagemaker.core.helper.session_helper import Session
+
+    boto_session = boto_session or boto3.Session(region_name=outputs.aws_region)
+    return Session(
+        boto_session=boto_session,
+        default_bucket=outputs.artifact_bucket,
+        default_bucket_prefix=CODE_PREFIX,
+    )
+
+
+def build_trainer(
+    outputs: StackOutputs, config: LaunchConfig, *, boto_session: Any | None = None
+) -> Any:
+    """A configured ``ModelTrainer`` (nothing is submitted)."""
+    from sagemaker.core.shapes.shapes import CheckpointConfig, OutputDataConfig, StoppingCondition
+    from sagemaker.core.training.configs import Compute, SourceCode
+    from sagemaker.train import ModelTrainer
+
+    outputs.require(*REQUIRED_KEYS["aws"], purpose="a SageMaker training job")
+    bucket = outputs.artifact_bucket
+    stopping = StoppingCondition(max_runtime_in_seconds=config.max_run_seconds)
+    if config.use_spot:
+        stopping = StoppingCondition(
+            max_runtime_in_seconds=config.max_run_seconds,
+            max_wait_time_in_seconds=config.max_wait_seconds,
+        )
+    # One checkpoint prefix per launch: a spot restart of this job resumes from it, and a later
+    # launch never picks up another job's state. (The SDK names the job only at submission.)
+    launch_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+    checkpoint = (
+        CheckpointConfig(
+            s3_uri=f"s3://{bucket}/checkpoints/{config.job_name}/{launch_id}",
+            local_path=CHECKPOINT_LOCAL_PATH,
+        )
+        if config.checkpoint
+        else None
+    )
+    return ModelTrainer(
+        sagemaker_session=_session(outputs, boto_session),
+        role=outputs.training_role_arn,
+        base_job_name=config.job_name,
+        training_image=outputs.training_image_uri,
+        source_code=SourceCode(command=config.train_command()),
+        compute=Compute(
+            instance_type=config.instance_type,
+            instance_count=config.instance_count,
+            volume_size_in_gb=config.volume_size_gb,
+            volume_kms_key_id=outputs.kms_key_arn,
+            enable_managed_spot_training=config.use_spot,
+        ),
+        stopping_condition=stopping,
+        output_data_config=OutputDataConfig(
+            s3_output_path=f"s3://{bucket}/{OUTPUT_PREFIX}",
+            kms_key_id=outputs.kms_key_arn,
+            compression_type="GZIP",
+        ),
+        checkpoint_config=checkpoint,
+        environment={
+            "MLFLOW_TRACKING_URI": outputs.mlflow_tracking_uri,
+            "MLFLOW_EXPERIMENT_NAME": config.model_name,
+        },
+    )
+
+
+def submit(
+    outputs: StackOutputs, config: LaunchConfig, *, boto_session: Any | None = None
+) -> str:
+    """Create the training job without waiting for it; returns the job name."""
+    trainer = build_trainer(outputs, config, boto_session=boto_session)
+    trainer.train(wait=False, logs=False)
+    return str(trainer._latest_training_job.training_job_name)
