@@ -1,0 +1,53 @@
+"""``python -m serving [serve]``: run the app under uvicorn with ``SERVING_*`` settings.
+
+SageMaker starts containers as ``<image> serve``; the argument is accepted and ignored. With
+``SERVING_WORKERS`` > 1 prometheus_client runs in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
+is created under the temp dir (a tmpfs in the read-only container) when unset, and emptied at
+start, before any worker imports prometheus_client.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "serve":
+        args = args[1:]
+    if args:
+        sys.exit(f"usage: python -m serving [serve]   (configure with SERVING_* variables), got {args}")
+
+    from serving.contract import PROMETHEUS_MULTIPROC_DIR_ENV
+    from serving.settings import ServingSettings
+
+    settings = ServingSettings()  # type: ignore[call-arg]
+    if settings.workers > 1:
+        directory = os.environ.get(PROMETHEUS_MULTIPROC_DIR_ENV) or os.path.join(
+            tempfile.gettempdir(), "serving-prometheus"
+        )
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+        os.environ[PROMETHEUS_MULTIPROC_DIR_ENV] = directory
+    os.environ.setdefault("OMP_NUM_THREADS", str(settings.predict_threads))
+
+    import uvicorn
+
+    uvicorn.run(
+        "serving.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""The model adapter: resolve, load, verify and predict. No HTTP here.
+
+``ModelSource`` turns the configured URI into an exact ``ModelRef`` (for ``models:/<name>@<alias>``
+it asks the registry which version holds the alias, which is what the reload poller compares).
+``load_model`` loads that version as an MLflow pyfunc, builds the request schema from its
+signature, loads the drift reference, and *verifies* it on its own input example before anyone
+may swap it in. ``ServedModel.predict`` takes a frame already validated by the schema.
+
+Fast path: for the sklearn flavor the adapter calls the fitted estimator directly
+(``PyFuncModel.get_raw_model()``), because the request schema has already done what pyfunc's
+schema enforcement does (names, types, order). Verification checks that the fast path and the
+pyfunc path give identical predictions on the input example, and falls back to pyfunc if not.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from serving.errors import ModelLoadError
+from serving.schema import Feature, RowSchema, features_from_signature
+
+log = logging.getLogger("serving.model")
+
+REFERENCE_ARTIFACT = "drift/reference.csv"  # written by ml.train (its REFERENCE_ARTIFACT)
+_ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[^/@]+)/?$")
+_VERSION_URI = re.compile(r"^models:/(?P<name>[^/@]+)/(?P<version>\d+)/?$")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """An exact model to load: ``load_uri`` never moves (a version or a path)."""
+
+    load_uri: str
+    name: str
+    version: str
+    alias: str | None = None
+    run_id: str | None = None
+
+
+class ModelSource:
+    """Where the model comes from: a registry alias (polled), a pinned version, or a path."""
+
+    def __init__(self, uri: str, tracking_uri: str | None = None) -> None:
+        self.uri = uri
+        self.tracking_uri = tracking_uri
+        alias = _ALIAS_URI.match(uri)
+        version = _VERSION_URI.match(uri)
+        self.name = (alias or version).group("name") if (alias or version) else _path_name(uri)
+        self.alias = alias.group("alias") if alias else None
+        self.pinned_version = version.group("version") if version else None
+        self.movable = alias is not None  # only an alias can point somewhere else later
+
+    def _client(self) -> Any:
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def resolve(self) -> ModelRef:
+        """The exact version behind the URI right now (one registry call for an alias)."""
+        try:
+            if self.alias is not None:
+                mv = self._client().get_model_version_by_alias(self.name, self.alias)
+                return ModelRef(f"models:/{self.name}/{mv.version}", self.name, str(mv.version), self.alias, mv.run_id)
+            if self.pinned_version is not None:
+                mv = self._client().get_model_version(self.name, self.pinned_version)
+                return ModelRef(self.uri, self.name, str(mv.version), None, mv.run_id)
+        except Exception as exc:  # registry unreachable, alias missing, ...
+            raise ModelLoadError(f"cannot resolve {self.uri}: {_one_line(exc)}") from exc
+        return ModelRef(self.uri, self.name, _path_version(self.uri), None, _path_run_id(self.uri))
+
+
+@dataclass
+class ServedModel:
+    """A loaded, verified model and everything derived from it."""
+
+    ref: ModelRef
+    features: list[Feature]
+    schema: RowSchema
+    signature: dict[str, Any]
+    pyfunc: Any
+    estimator: Any | None  # fast path (sklearn flavor), None -> pyfunc.predict
+    input_example: pd.DataFrame
+    drift_reference: Any | None = None  # ml.drift.DriftReference
+    drift_reference_error: str | None = None
+    loaded_at: float = field(default_factory=time.time)
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        out = self.estimator.predict(frame) if self.estimator is not None else self.pyfunc.predict(frame)
+        return _as_array(out)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.ref.name,
+            "version": self.ref.version,
+            "alias": self.ref.alias,
+            "uri": self.ref.load_uri,
+            "run_id": self.ref.run_id,
+            "loaded_at": _iso(self.loaded_at),
+            "signature": self.signature,
+            "fast_path": self.estimator is not None,
+            "drift_reference": None if self.drift_reference is None else {
+                "rows": self.drift_reference.n_reference,
+                "features": self.drift_reference.feature_names,
+            },
+            "drift_reference_error": self.drift_reference_error,
+        }
+
+
+def load_model(
+    ref: ModelRef,
+    *,
+    max_batch_rows: int,
+    tracking_uri: str | None = None,
+    drift_reference_path: str | None = None,
+) -> ServedModel:
+    """Load ``ref``, build its schema, load its drift reference and verify it; see the module doc."""
+    import mlflow
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+    try:
+        pyfunc = mlflow.pyfunc.load_model(ref.load_uri)
+    except Exception as exc:
+        raise ModelLoadError(f"cannot load {ref.load_uri}: {_one_line(exc)}") from exc
+    signature = pyfunc.metadata.signature
+    features = features_from_signature(signature)
+    schema = RowSchema(features, max_batch_rows)
+    try:
+        example = pyfunc.input_example
+    except Exception as exc:
+        raise ModelLoadError(f"cannot read the input example of {ref.load_uri}: {_one_line(exc)}") from exc
+    if not isinstance(example, pd.DataFrame) or example.empty:
+        raise ModelLoadError(f"{ref.load_uri} has no tabular input example to verify it on")
+    estimator = _fast_path(pyfunc)
+    model = ServedModel(
+        ref=ref,
+        features=features,
+        schema=schema,
+        signature=_signature_dict(signature),
+        pyfunc=pyfunc,
+        estimator=estimator,
+        input_example=example,
+    )
+    verify(model)
+    model.drift_reference, model.drift_reference_error = _drift_reference(
+        model, drift_reference_path, tracking_uri
+    )
+    return model
+
+
+def verify(model: ServedModel) -> None:
+    """Predict the input example through the request schema; compare with pyfunc's answer."""
+    example = model.input_example
+    try:
+        rows = model.schema.validate_rows(example.to_dict(orient="records"), lax=True)
+        frame = model.schema.to_frame(rows)
+        expected = _as_array(model.pyfunc.predict(example))
+        got = model.predict(frame)
+    except Exception as exc:
+        raise ModelLoadError(f"verification on the input example failed: {_one_line(exc)}") from exc
+    if got.shape[0] != len(example) or expected.shape[0] != len(example):
+        raise ModelLoadError(
+            f"verification: {len(example)} example rows gave {got.shape[0]} predictions"
+        )
+    if model.estimator is not None and not _same(got, expected):
+        log.warning("fast path disagrees with pyfunc on the input example; using pyfunc.predict")
+        model.estimator = None
+
+
+def _fast_path(pyfunc: Any) -> Any | None:
+    if getattr(pyfunc, "loader_module", None) != "mlflow.sklearn":
+        return None
+    try:
+        raw = pyfunc.get_raw_model()
+    except Exception:
+        return None
+    # pyfunc_predict_fn other than "predict" (e.g. predict_proba) -> stay on pyfunc.
+    flavor = pyfunc.metadata.flavors.get("sklearn", {})
+    if flavor.get("pyfunc_predict_fn", "predict") != "predict" or not hasattr(raw, "predict"):
+        return None
+    return raw
+
+
+def _drift_reference(
+    model: ServedModel, path: str | None, tracking_uri: str | None
+) -> tuple[Any | None, str | None]:
+    """The drift reference (numeric model features found in the CSV), or why there is none."""
+    from ml.drift import DriftReference
+
+    try:
+        if path is None:
+            if not model.ref.run_id:
+                return None, "no drift reference: the model has no run and SERVING_DRIFT_REFERENCE_PATH is unset"
+            import mlflow
+
+            path = mlflow.artifacts.download_artifacts(
+                run_id=model.ref.run_id, artifact_path=REFERENCE_ARTIFACT, tracking_uri=tracking_uri
+            )
+        frame = pd.read_csv(path)
+        names = [f.name for f in model.features if f.numeric and f.name in frame.columns]
+        if not names:
+            return None, f"the drift reference {path} has none of the model's numeric features"
+        return DriftReference(frame[names].to_numpy(dtype=np.float64), names), None
+    except Exception as exc:
+        return None, f"no drift reference: {_one_line(exc)}"
+
+
+def _signature_dict(signature: Any) -> dict[str, Any]:
+    import json
+
+    out = {}
+    for key, value in signature.to_dict().items():
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        out[key] = value
+    return out
+
+
+def _as_array(out: Any) -> np.ndarray:
+    if isinstance(out, pd.DataFrame):
+        out = out.iloc[:, 0] if out.shape[1] == 1 else out
+    return np.asarray(out)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind in "fc" or b.dtype.kind in "fc":
+        return bool(np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=1e-9, atol=0, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def _path_name(uri: str) -> str:
+    return Path(uri.rstrip("/")).name or uri
+
+
+def _path_version(uri: str) -> str:
+    """A local model has no registry version: use its MLmodel's model_uuid (or 'local')."""
+    meta = _mlmodel(uri)
+    return str(meta.get("model_uuid") or meta.get("model_id") or "local")
+
+
+def _path_run_id(uri: str) -> str | None:
+    return _mlmodel(uri).get("run_id")
+
+
+def _mlmodel(uri: str) -> dict[str, Any]:
+    try:
+        import yaml
+
+        return yaml.safe_load((Path(uri) / "MLmodel").read_text()) or {}
+    except Exception:
+        return {}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())[:500]
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -1,0 +1,237 @@
+"""The service layer: model lifecycle, prediction, drift, metrics. Routers only await this.
+
+Lifecycle
+---------
+``start()`` begins loading the model in the background (the process answers liveness at once;
+readiness turns 200 when a model is verified and swapped in). A poller then asks the registry
+every ``poll_interval_s`` which version holds the alias; a new version is loaded and verified on
+its input example in a worker thread, and only then replaces the served one (a single reference
+assignment, so a request sees the old model or the new one, never a mix). A load that fails
+keeps the old model serving, increments ``serving_model_reload_failures_total`` and shows in
+``GET /model`` under ``last_error``. Until a first model loads, loading is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from serving.batching import MicroBatcher
+from serving.drift import DriftMonitor
+from serving.errors import ModelLoadError, ModelNotReady, ModelRejectedInput, PredictionFailed, ServingError
+from serving.metrics import Metrics
+from serving.model import ModelSource, ServedModel, load_model
+from serving.settings import ServingSettings
+
+log = logging.getLogger("serving")
+
+_FIRST_LOAD_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    predictions: np.ndarray
+    model: ServedModel
+
+
+class InferenceService:
+    def __init__(self, settings: ServingSettings, metrics: Metrics, source: ModelSource | None = None) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.source = source or ModelSource(settings.model_uri, settings.tracking_uri)
+        self.model: ServedModel | None = None
+        self.drift = DriftMonitor(None, settings.drift_window, settings.drift_min_rows, "no model loaded yet")
+        self.last_error: dict[str, Any] | None = None
+        self.reload_failures = 0
+        self.reloads = 0
+        self._executor: ThreadPoolExecutor | None = None
+        self._batcher: MicroBatcher | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._reload_lock = asyncio.Lock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        _limit_native_threads(self.settings.predict_threads)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predict")
+        self._batcher = MicroBatcher(
+            self._run_batch,
+            self._executor,
+            max_rows=self.settings.microbatch_max_rows,
+            max_wait_s=self.settings.microbatch_max_wait_ms / 1000.0,
+        )
+        self._batcher.start()
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._model_loop(), name="model-poller"),
+            loop.create_task(self._drift_loop(), name="drift-checker"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._batcher is not None:
+            await self._batcher.stop()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def ready(self) -> bool:
+        return self.model is not None
+
+    @property
+    def model_calls(self) -> int:
+        return 0 if self._batcher is None else self._batcher.calls
+
+    # -- model lifecycle -------------------------------------------------------------------
+
+    async def _model_loop(self) -> None:
+        attempt = 0
+        while self.model is None:
+            await self.reload()
+            if self.model is None:
+                await asyncio.sleep(_FIRST_LOAD_BACKOFF[min(attempt, len(_FIRST_LOAD_BACKOFF) - 1)])
+                attempt += 1
+        if not self.source.movable or self.settings.poll_interval_s <= 0:
+            return
+        while True:
+            await asyncio.sleep(self.settings.poll_interval_s)
+            await self.reload()
+
+    async def reload(self) -> bool:
+        """Load the version behind the URI if it differs from the served one. True if swapped."""
+        async with self._reload_lock:
+            version: str | None = None
+            try:
+                ref = await asyncio.to_thread(self.source.resolve)
+                version = ref.version
+                if self.model is not None and ref.version == self.model.ref.version:
+                    return False
+                new = await asyncio.to_thread(
+                    load_model,
+                    ref,
+                    max_batch_rows=self.settings.max_batch_rows,
+                    tracking_uri=self.settings.tracking_uri,
+                    drift_reference_path=self.settings.drift_reference_path,
+                )
+            except Exception as exc:
+                message = str(exc) if isinstance(exc, ModelLoadError) else f"{type(exc).__name__}: {exc}"
+                self.last_error = {"version": version, "error": message, "at": _iso(time.time())}
+                self.reload_failures += 1
+                self.metrics.reload_failures.inc()
+                log.error("model load failed (%s); %s", message,
+                          "keeping the served model" if self.model else "no model serving yet")
+                return False
+            self._swap(new)
+            return True
+
+    def _swap(self, new: ServedModel) -> None:
+        old = self.model
+        self.drift = DriftMonitor(
+            new.drift_reference, self.settings.drift_window, self.settings.drift_min_rows,
+            new.drift_reference_error,
+        )
+        self.model = new
+        self.last_error = None
+        self.reloads += 1
+        self.metrics.reloads.inc()
+        self.metrics.set_model(new.ref.name, new.ref.version, new.ref.alias or "")
+        log.info("serving %s version %s%s", new.ref.name, new.ref.version,
+                 f" (was {old.ref.version})" if old else "")
+
+    def model_status(self) -> dict[str, Any]:
+        return {
+            "loaded": self.model is not None,
+            "source_uri": self.source.uri,
+            "poll_interval_s": self.settings.poll_interval_s if self.source.movable else None,
+            **(self.model.describe() if self.model else {}),
+            "reloads": self.reloads,
+            "reload_failures": self.reload_failures,
+            "last_error": self.last_error,
+        }
+
+    # -- prediction ------------------------------------------------------------------------
+
+    def current(self) -> ServedModel:
+        model = self.model
+        if model is None:
+            detail = f" (last error: {self.last_error['error']})" if self.last_error else ""
+            raise ModelNotReady("no model is loaded yet" + detail)
+        return model
+
+    async def predict_body(self, body: bytes) -> Prediction:
+        """A /predict body: decode + validate with the served model's schema, then predict."""
+        model = self.current()
+        return await self.predict_rows(model.schema.parse_predict_body(body), model)
+
+    async def predict_rows(self, rows: list[dict[str, Any]], model: ServedModel) -> Prediction:
+        assert self._batcher is not None, "service not started"
+        try:
+            out = await self._batcher.submit(rows)
+        except ServingError:
+            raise
+        except (ValueError, TypeError) as exc:  # valid per signature, refused by the estimator
+            raise ModelRejectedInput(f"the model rejected the input: {exc}") from None
+        except Exception as exc:
+            raise PredictionFailed(f"prediction failed: {type(exc).__name__}: {exc}") from exc
+        return Prediction(out, self.model or model)
+
+    def _run_batch(self, rows: list[dict[str, Any]]) -> np.ndarray:
+        """Worker thread: one model call for a (micro-)batch, plus its bookkeeping."""
+        model = self.model
+        if model is None:
+            raise ModelNotReady("no model is loaded")
+        frame = model.schema.to_frame(rows)
+        out = model.predict(frame)
+        if out.shape[0] != len(rows):
+            raise PredictionFailed(f"the model returned {out.shape[0]} predictions for {len(rows)} rows")
+        self.drift.record(frame)
+        self.metrics.observe_batch(len(rows))
+        self.metrics.observe_predictions(out)
+        return out
+
+    # -- drift -----------------------------------------------------------------------------
+
+    async def _drift_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.drift_interval_s)
+            await self.check_drift()
+
+    async def check_drift(self) -> dict[str, Any] | None:
+        """Run one drift check in a worker thread and publish it to the metrics."""
+        monitor = self.drift
+        report = await asyncio.to_thread(monitor.check)
+        if report is not None:
+            self.metrics.set_drift(
+                ((f["name"], f["ks_statistic"], f["adjusted_p_value"], f["psi"]) for f in report["features"]),
+                report["drifted"],
+                report["n_current"],
+            )
+        return report
+
+    def drift_status(self) -> dict[str, Any]:
+        return {"interval_s": self.settings.drift_interval_s, **self.drift.status()}
+
+
+def _limit_native_threads(n: int) -> None:
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=n)
+    except Exception:  # threadpoolctl missing or no native pools: nothing to limit
+        pass
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
