@@ -1,0 +1,44 @@
+"""Fixtures for the ml tests: one real MLflow server for the session, and stack outputs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.mlflow_server import mlflow_server
+
+
+@pytest.fixture(scope="session")
+def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI of a real ``mlflow server`` (sqlite + proxied artifacts) on 127.0.0.1."""
+    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as uri:
+        yield uri
+
+
+@pytest.fixture
+def aws_outputs_dict() -> dict[str, str]:
+    """Stack outputs as the aws stack exports them (fake account, region eu-west-1)."""
+    return {
+        "mlflow_tracking_uri": "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/mlops",
+        "training_image_uri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/mlops-train:1.0.0",
+        "training_role_arn": "arn:aws:iam::123456789012:role/mlops-sagemaker-exec",
+        "artifact_bucket": "mlops-artifacts-abc123",
+        "kms_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
+        "aws_region": "eu-west-1",
+    }
+
+
+@pytest.fixture
+def azure_outputs_dict() -> dict[str, str]:
+    """Stack outputs as the azure stack exports them."""
+    return {
+        "mlflow_tracking_uri": "azureml://westeurope.api.azureml.ms/mlflow/v1.0/subscriptions/"
+        "00000000-0000-0000-0000-000000000000/resourceGroups/mlops-rg/providers/"
+        "Microsoft.MachineLearningServices/workspaces/mlops-ws",
+        "training_image_uri": "mlopsacr.azurecr.io/mlops-train:1.0.0",
+        "azure_subscription_id": "00000000-0000-0000-0000-000000000000",
+        "azure_resource_group": "mlops-rg",
+        "azureml_workspace_name": "mlops-ws",
+        "azureml_compute_name": "cpu-cluster",
+    }
