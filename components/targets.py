@@ -19,11 +19,11 @@ TARGETS: tuple[str, ...] = ("local", "aws", "azure")
 #: clear line instead of an ImportError deep inside the program.
 BUILT: dict[str, tuple[str, ...]] = {
     "network": ("local", "aws"),
-    "cluster": ("local",),
-    "registry": ("local",),
-    "training": ("local",),
-    "inference": ("local",),
-    "monitoring": ("local",),
+    "cluster": ("local", "aws"),
+    "registry": ("local", "aws"),
+    "training": ("local", "aws"),
+    "inference": ("local", "aws"),
+    "monitoring": ("local", "aws"),
     "images": ("local", "aws", "azure"),
 }
 

@@ -124,7 +124,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
             "drift_p_value": s.drift_p_value,
             "retention_days": s.log_retention_days,
             "alert_email": s.alert_email,
-            **s.cloud_args("monitoring", cluster=cluster),
+            **s.cloud_args("monitoring"),
         },
         opts=on_cluster,
     )

@@ -107,7 +107,6 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             **common,
             "enable_mlflow": s.aws_enable_mlflow,
             "mlflow_server_size": s.aws_mlflow_server_size,
-            "log_retention_days": s.log_retention_days,
         },
         "inference": {
             **common,
@@ -116,7 +115,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "data_capture_percent": s.aws_sagemaker_data_capture_percent,
             "invocations_per_instance": s.aws_sagemaker_invocations_per_instance,
         },
-        "monitoring": {**common, "runtime": s.serving_runtime},
+        "monitoring": {**common, "runtime": s.serving_runtime, "instance_type": s.aws_sagemaker_instance_type},
     }
 
 
@@ -136,8 +135,6 @@ def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any
             "network_id": network.network_id,
             "subnet_ids": network.private_subnet_ids,
         }
-    if concern == "monitoring":
-        return {"cluster_name": upstream["cluster"].cluster_name}
     return {}
 
 

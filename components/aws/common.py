@@ -7,6 +7,7 @@ until the engine knows them); the policy pack and the tests read the same string
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,8 +34,24 @@ KEY_USE_ACTIONS = (
 
 
 def policy_document(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[str]:
-    """An IAM policy document (JSON text) from statements that may hold Outputs."""
-    return pulumi.Output.json_dumps({"Version": IAM_VERSION, "Statement": list(statements)})
+    """An IAM policy document (JSON text) from statements that may hold Outputs.
+
+    A ``Resource`` list may hold lists (an Output of several ARNs): they are flattened. A
+    statement whose ``Resource`` resolves to an empty list (no repositories passed, say) is left
+    out rather than sent to IAM, which refuses it.
+    """
+
+    def flat(resources: Any) -> Any:
+        if not isinstance(resources, list):
+            return resources
+        return [r for item in resources for r in (item if isinstance(item, list) else [item])]
+
+    def render(resolved: list[dict[str, Any]]) -> str:
+        statements = [{**s, "Resource": flat(s["Resource"])} if "Resource" in s else s for s in resolved]
+        kept = [s for s in statements if s.get("Resource") != []]
+        return json.dumps({"Version": IAM_VERSION, "Statement": kept})
+
+    return pulumi.Output.from_input(list(statements)).apply(render)
 
 
 def allow(actions: Sequence[str], resources: Sequence[Any], sid: str | None = None, **extra: Any) -> dict[str, Any]:

@@ -6,7 +6,8 @@ account when ``account_id`` is set. stacks/config_aws.py fills these from stack 
 marked *wired* are outputs of an earlier component that stacks/platform.py passes along.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the component-provider analyzer
+# (components/__main__.py) needs real types, not strings, to build the schema.
 
 from typing import TypedDict
 
@@ -72,8 +73,6 @@ class AwsTrainingOptions(_AwsCommon, total=False):
     """``Small`` (default, up to 25 users) | ``Medium`` | ``Large``."""
     noncurrent_version_days: int
     """Expire non-current artifact versions after this many days (default 30)."""
-    log_retention_days: int
-    """Retention of the training-job log group (default 30)."""
 
 
 class AwsInferenceOptions(_AwsCommon, total=False):
@@ -108,7 +107,9 @@ class AwsMonitoringOptions(_AwsCommon, total=False):
     """aws-only options of Monitoring."""
 
     runtime: str
-    """Serving runtime being watched: ``kubernetes`` (default; Container Insights Prometheus
-    metrics) or ``sagemaker`` (the AWS/SageMaker namespace). Picks the metric source."""
-    cluster_name: pulumi.Input[str]
-    """*wired* (kubernetes runtime): EKS cluster whose Container Insights metrics are watched."""
+    """Serving runtime being watched: ``kubernetes`` (default: the in-cluster Prometheus stack,
+    since CloudWatch cannot take Prometheus histograms) or ``sagemaker`` (CloudWatch: the
+    AWS/SageMaker namespace). Picks where metrics, alerts and the dashboard live."""
+    instance_type: str
+    """sagemaker runtime: the endpoint's instance type, which names its production variant
+    (the VariantName dimension of its metrics). Default ``ml.m5.large``."""

@@ -1,0 +1,70 @@
+"""InferenceEndpoint on AWS, two runtimes picked from one table:
+
+- ``kubernetes``: the shared serving objects (components/kubernetes/serving.py, unchanged) on EKS,
+  HTTPS egress open for S3/STS/MLflow, the ServiceAccount bound through EKS Pod Identity to a
+  role that may only read the model artifacts (this bucket, this key) and the MLflow registry;
+- ``sagemaker``: components/aws/sagemaker_endpoint.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..kubernetes.serving import create_serving
+from ..tags import kubernetes_labels
+from .common import AwsContext, allow, service_trust
+from .sagemaker_endpoint import build_sagemaker
+from .training import MLFLOW_READ_ACTIONS, bucket_statements
+
+
+def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
+    ctx = AwsContext(component, name, settings)
+    return RUNTIMES[settings.runtime](ctx, settings)
+
+
+def build_kubernetes(ctx: AwsContext, settings: Any) -> dict[str, Any]:
+    opts = ctx.options
+    for key in ("cluster_name", "artifact_bucket", "kms_key_arn"):
+        if not opts.get(key):
+            ctx.fail(f"aws.{key}", opts.get(key), "the Cluster/TrainingPlatform output (runtime kubernetes on EKS needs it)")
+    role = ctx.role(
+        "serving", service_trust(["pods.eks.amazonaws.com"], ("sts:AssumeRole", "sts:TagSession")),
+        "Serving pods (EKS Pod Identity): read model artifacts only",
+    )
+    bucket_arn = pulumi.Output.all(ctx.partition, opts["artifact_bucket"]).apply(lambda a: f"arn:{a[0]}:s3:::{a[1]}")
+    statements = [
+        *bucket_statements(bucket_arn, write=False),
+        allow(["kms:Decrypt", "kms:DescribeKey"], [opts["kms_key_arn"]]),
+    ]
+    tracking = pulumi.Output.from_input(settings.tracking_uri)
+    # The MLflow registry, when the tracking URI is a SageMaker MLflow ARN (else nothing).
+    statements.append(allow(list(MLFLOW_READ_ACTIONS), [tracking.apply(lambda t: [t] if t.startswith("arn:") else [])]))
+    ctx.role_policy("serving", role, statements)
+
+    objects = create_serving(ctx.name, settings, kubernetes_labels(settings.tags), ctx.component, allow_https_egress=True)
+    aws.eks.PodIdentityAssociation(
+        f"{ctx.name}-pod-identity",
+        aws.eks.PodIdentityAssociationArgs(
+            cluster_name=opts["cluster_name"],
+            namespace=settings.namespace,
+            service_account=objects.service_account.metadata.apply(lambda m: m.name),
+            role_arn=role.arn,
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(),
+    )
+    return {
+        "url": objects.url,
+        "endpoint_name": objects.deployment.metadata.apply(lambda m: m.name),
+        "service_account": objects.service_account.metadata.apply(lambda m: m.name),
+    }
+
+
+RUNTIMES: dict[str, Callable[[AwsContext, Any], dict[str, Any]]] = {
+    "kubernetes": build_kubernetes,
+    "sagemaker": build_sagemaker,
+}

@@ -1,0 +1,225 @@
+"""InferenceEndpoint, ``runtime: sagemaker``: Model + EndpointConfiguration + Endpoint +
+Application Auto Scaling, for components/aws/inference.py.
+
+Changing the model or the instance type rolls out instead of failing: the Model and the
+EndpointConfiguration get generated names, so Pulumi creates the new ones before deleting the
+old (its default), and the Endpoint (fixed name) updates in place with SageMaker's blue/green
+deployment, rolling back by itself when the 5xx alarm fires during the bake time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from ..kubernetes.serving import ENV_MODEL_URI, ENV_PORT
+from ..kubernetes.tenancy import SERVING_PORT
+from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document
+
+#: Where SageMaker unpacks ``model.tar.gz`` in the container (the app serves a local path).
+MODEL_DIR = "/opt/ml/model"
+SAGEMAKER_NAMESPACE = "AWS/SageMaker"
+ROLLBACK_WAIT_SECONDS = 600  # canary bake time watched by the rollback alarm
+CANARY_PERCENT = 10
+#: ENI management for models in a VPC. Describe* takes no resource (Service Authorization
+#: Reference, Amazon EC2): those are granted on "*"; creating/deleting ENIs is limited below.
+EC2_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups")
+EC2_ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                   "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission")
+
+
+def variant_name(instance_type: str) -> str:
+    """Named after the instance type: a new type is a new variant, deployed blue/green."""
+    return instance_type.replace(".", "-")
+
+
+def invocation_url(region: str, endpoint: str) -> str:
+    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint}/invocations"
+
+
+def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
+    opts = ctx.options
+    for key in ("execution_role_arn", "artifact_bucket", "kms_key_arn", "subnet_ids", "network_id"):
+        if not opts.get(key):
+            ctx.fail(f"aws.{key}", opts.get(key), "the TrainingPlatform/Network output (runtime sagemaker needs it)")
+    name = ctx.name
+    endpoint_name = ctx.cloud("sagemaker", "endpoint")
+    instance_type = opts.get("instance_type", "ml.m5.large")
+    variant = variant_name(instance_type)
+    bucket = pulumi.Output.from_input(opts["artifact_bucket"])
+
+    sg = aws.ec2.SecurityGroup(
+        f"{name}-model-sg",
+        aws.ec2.SecurityGroupArgs(
+            name=ctx.cloud("aws", "model"),
+            description="SageMaker model containers: no inbound; HTTPS out to S3/ECR endpoints",
+            vpc_id=opts["network_id"],
+            ingress=[],
+            egress=[aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443,
+                                                    cidr_blocks=["0.0.0.0/0"], description="HTTPS to AWS APIs")],
+            tags=ctx.tagged(f"{name}-model"),
+        ),
+        opts=ctx.opts(),
+    )
+    access = _role_access(ctx, opts, endpoint_name, sg)
+    model = aws.sagemaker.Model(
+        f"{name}-model",
+        aws.sagemaker.ModelArgs(
+            execution_role_arn=opts["execution_role_arn"],
+            primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
+                image=settings.image,
+                model_data_url=bucket.apply(lambda b: f"s3://{b}/{opts.get('model_data_key', 'models/demand/champion/model.tar.gz')}"),
+                environment={ENV_MODEL_URI: MODEL_DIR, ENV_PORT: str(SERVING_PORT)},
+            ),
+            # The container gets no network at all: the model comes in as model.tar.gz.
+            enable_network_isolation=True,
+            vpc_config=aws.sagemaker.ModelVpcConfigArgs(subnets=opts["subnet_ids"], security_group_ids=[sg.id]),
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(depends_on=[access]),
+    )
+    percent = int(opts.get("data_capture_percent", 0))
+    config = aws.sagemaker.EndpointConfiguration(
+        f"{name}-endpoint-config",
+        aws.sagemaker.EndpointConfigurationArgs(
+            # Generated name: a changed model or instance type makes a new configuration first.
+            name_prefix=ctx.cloud("aws_prefix", "endpoint") + "-",
+            kms_key_arn=opts["kms_key_arn"],
+            production_variants=[
+                aws.sagemaker.EndpointConfigurationProductionVariantArgs(
+                    variant_name=variant,
+                    model_name=model.name,
+                    instance_type=instance_type,
+                    initial_instance_count=settings.min_replicas,
+                    initial_variant_weight=1,
+                )
+            ],
+            data_capture_config=aws.sagemaker.EndpointConfigurationDataCaptureConfigArgs(
+                enable_capture=True,
+                initial_sampling_percentage=percent,
+                destination_s3_uri=bucket.apply(lambda b: f"s3://{b}/data-capture/{endpoint_name}"),
+                kms_key_id=opts["kms_key_arn"],
+                capture_options=[
+                    aws.sagemaker.EndpointConfigurationDataCaptureConfigCaptureOptionArgs(capture_mode=mode)
+                    for mode in ("Input", "Output")
+                ],
+            ) if percent > 0 else None,
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(),
+    )
+    rollback = aws.cloudwatch.MetricAlarm(
+        f"{name}-rollback-alarm",
+        aws.cloudwatch.MetricAlarmArgs(
+            name=ctx.cloud("aws", "endpoint-5xx-rollback"),
+            alarm_description="Rolls a SageMaker blue/green deployment back on 5xx errors during the bake time",
+            namespace=SAGEMAKER_NAMESPACE,
+            metric_name="Invocation5XXErrors",
+            dimensions={"EndpointName": endpoint_name, "VariantName": variant},
+            statistic="Sum",
+            period=60,
+            evaluation_periods=2,
+            datapoints_to_alarm=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(),
+    )
+    endpoint = aws.sagemaker.Endpoint(
+        f"{name}-endpoint",
+        aws.sagemaker.EndpointArgs(
+            name=endpoint_name,
+            endpoint_config_name=config.name,
+            deployment_config=aws.sagemaker.EndpointDeploymentConfigArgs(
+                blue_green_update_policy=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyArgs(
+                    traffic_routing_configuration=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationArgs(
+                        type="CANARY",
+                        canary_size=aws.sagemaker.EndpointDeploymentConfigBlueGreenUpdatePolicyTrafficRoutingConfigurationCanarySizeArgs(
+                            type="CAPACITY_PERCENT", value=CANARY_PERCENT
+                        ),
+                        wait_interval_in_seconds=ROLLBACK_WAIT_SECONDS,
+                    ),
+                    termination_wait_in_seconds=300,
+                    maximum_execution_timeout_in_seconds=3600,
+                ),
+                auto_rollback_configuration=aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationArgs(
+                    alarms=[aws.sagemaker.EndpointDeploymentConfigAutoRollbackConfigurationAlarmArgs(alarm_name=rollback.name)]
+                ),
+            ),
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(),
+    )
+    _autoscaling(ctx, settings, endpoint, variant)
+    return {
+        "url": endpoint.name.apply(lambda n: invocation_url(ctx.region, n)),
+        "endpoint_name": endpoint.name,
+        "service_account": "",
+    }
+
+
+def _role_access(ctx: AwsContext, opts: Any, endpoint_name: str, sg: aws.ec2.SecurityGroup) -> aws.iam.RolePolicy:
+    """What the execution role needs for this endpoint only: its ENIs, its log group."""
+    role_name = pulumi.Output.from_input(opts["execution_role_arn"]).apply(lambda arn: arn.rsplit("/", 1)[-1])
+    subnets = pulumi.Output.from_input(opts["subnet_ids"]).apply(lambda ids: list(ids))
+    subnet_arns = pulumi.Output.all(subnets, ctx.partition, ctx.account_id).apply(
+        lambda a: [f"arn:{a[1]}:ec2:{ctx.region}:{a[2]}:subnet/{s}" for s in a[0]]
+    )
+    group = f"/aws/sagemaker/Endpoints/{endpoint_name}"
+    return aws.iam.RolePolicy(
+        f"{ctx.name}-endpoint-access",
+        aws.iam.RolePolicyArgs(
+            role=role_name,
+            name=ctx.cloud("aws", "endpoint"),
+            policy=policy_document(
+                [
+                    allow(list(EC2_DESCRIBE_ACTIONS), ["*"]),
+                    allow(list(EC2_ENI_ACTIONS), [subnet_arns, sg.arn, ctx.arn("ec2", "network-interface/*")]),
+                    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                          [ctx.arn("logs", f"log-group:{group}"), ctx.arn("logs", f"log-group:{group}:log-stream:*")]),
+                    allow(list(KEY_USE_ACTIONS), [opts["kms_key_arn"]]),
+                ]
+            ),
+        ),
+        opts=ctx.opts(),
+    )
+
+
+def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoint, variant: str) -> None:
+    resource_id = endpoint.name.apply(lambda n: f"endpoint/{n}/variant/{variant}")
+    target = aws.appautoscaling.Target(
+        f"{ctx.name}-scaling-target",
+        aws.appautoscaling.TargetArgs(
+            service_namespace="sagemaker",
+            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+            resource_id=resource_id,
+            min_capacity=settings.min_replicas,
+            max_capacity=settings.max_replicas,
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(),
+    )
+    aws.appautoscaling.Policy(
+        f"{ctx.name}-scaling-policy",
+        aws.appautoscaling.PolicyArgs(
+            name=ctx.cloud("aws", "invocations"),
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=ctx.options.get("invocations_per_instance", 100),
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="SageMakerVariantInvocationsPerInstance"
+                ),
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+            ),
+        ),
+        opts=ctx.opts(),
+    )

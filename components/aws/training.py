@@ -1,0 +1,243 @@
+"""TrainingPlatform on AWS: the artifact bucket, the SageMaker execution role scoped to it, a
+model package group and the SageMaker managed MLflow tracking server (MLflow is the registry).
+
+Every policy names its resources: this bucket, this key, these ECR repositories, these log
+groups, this tracking server. The two exceptions are actions AWS authorises on no resource
+(``ecr:GetAuthorizationToken``, ``cloudwatch:PutMetricData``), each commented where granted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document, service_trust
+
+ARTIFACT_PREFIX = "mlflow"
+#: What training code needs from MLflow (sagemaker-mlflow actions; Service Authorization
+#: Reference, "Amazon SageMaker with MLflow"). AccessUI is left out: it takes no resource.
+MLFLOW_READ_ACTIONS = tuple(
+    f"sagemaker-mlflow:{a}"
+    for a in (
+        "GetExperiment", "GetExperimentByName", "SearchExperiments", "GetRun", "SearchRuns", "GetMetricHistory",
+        "ListArtifacts", "GetRegisteredModel", "SearchRegisteredModels", "GetModelVersion", "SearchModelVersions",
+        "GetLatestModelVersions", "GetModelVersionByAlias", "GetDownloadURIForModelVersionArtifacts",
+    )
+)
+MLFLOW_WRITE_ACTIONS = MLFLOW_READ_ACTIONS + tuple(
+    f"sagemaker-mlflow:{a}"
+    for a in (
+        "CreateExperiment", "UpdateExperiment", "SetExperimentTag", "CreateRun", "UpdateRun", "LogMetric",
+        "LogBatch", "LogModel", "LogInputs", "SetTag", "DeleteTag", "CreateRegisteredModel",
+        "UpdateRegisteredModel", "SetRegisteredModelTag", "CreateModelVersion", "UpdateModelVersion",
+        "SetModelVersionTag", "SetRegisteredModelAlias",
+    )
+)
+ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
+LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
+TRAINING_LOG_GROUP = "/aws/sagemaker/TrainingJobs"  # fixed by SageMaker
+TRAINING_METRICS_NAMESPACE = "/aws/sagemaker/TrainingJobs"
+
+
+def repository_arns(urls: dict[str, str], partition: str) -> list[str]:
+    """``<acct>.dkr.ecr.<region>.amazonaws.com/<name>`` -> ``arn:<p>:ecr:<region>:<acct>:repository/<name>``."""
+    arns = []
+    for url in (urls or {}).values():
+        host, _, repo = url.partition("/")
+        account, _, _, region = host.split(".")[:4]
+        arns.append(f"arn:{partition}:ecr:{region}:{account}:repository/{repo}")
+    return sorted(arns)
+
+
+def bucket_statements(bucket_arn: pulumi.Input[str], write: bool) -> list[dict[str, Any]]:
+    objects = pulumi.Output.from_input(bucket_arn).apply(lambda arn: f"{arn}/*")
+    object_actions = ["s3:GetObject", "s3:GetObjectVersion"] + (
+        ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"] if write else []
+    )
+    return [
+        allow(["s3:ListBucket", "s3:GetBucketLocation"], [bucket_arn]),
+        allow(object_actions, [objects]),
+    ]
+
+
+def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
+    ctx = AwsContext(component, name, settings)
+    key = ctx.kms_key("artifacts", "ML artifacts: bucket, training volumes, MLflow")
+    bucket = _bucket(ctx, key)
+    group = aws.sagemaker.ModelPackageGroup(
+        f"{name}-models",
+        aws.sagemaker.ModelPackageGroupArgs(
+            model_package_group_name=ctx.cloud("sagemaker", "models"),
+            model_package_group_description="Models registered from MLflow (champion/challenger)",
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.data_opts(),
+    )
+    tracking = _mlflow(ctx, bucket, key, group) if ctx.options.get("enable_mlflow", True) else None
+    role = _execution_role(ctx, settings, bucket, key, tracking)
+    return {
+        "tracking_uri": tracking.arn if tracking else "",
+        "artifact_store_uri": bucket.bucket.apply(lambda b: f"s3://{b}/{ARTIFACT_PREFIX}"),
+        "execution_role": role.arn,
+        "kms_key_arn": key.arn,
+        "model_registry": group.model_package_group_name,
+        "workspace_name": "",
+        "compute_name": "",
+    }
+
+
+def _bucket(ctx: AwsContext, key: aws.kms.Key) -> aws.s3.Bucket:
+    name = ctx.name
+    bucket = aws.s3.Bucket(
+        f"{name}-artifacts",
+        aws.s3.BucketArgs(bucket=ctx.cloud("s3", "artifacts"), force_destroy=not ctx.protect, tags=ctx.tagged()),
+        opts=ctx.data_opts(),
+    )
+    aws.s3.BucketPublicAccessBlock(
+        f"{name}-artifacts-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=ctx.opts(),
+    )
+    aws.s3.BucketOwnershipControls(
+        f"{name}-artifacts-ownership",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),  # ACLs off
+        opts=ctx.opts(),
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-artifacts-encryption",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                ),
+                bucket_key_enabled=True,  # one KMS call per object batch, not per object
+            )
+        ],
+        opts=ctx.opts(),
+    )
+    aws.s3.BucketVersioning(
+        f"{name}-artifacts-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=ctx.opts(),
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        f"{name}-artifacts-lifecycle",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-noncurrent-versions",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=ctx.options.get("noncurrent_version_days", 30)
+                ),
+                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                    days_after_initiation=7
+                ),
+            )
+        ],
+        opts=ctx.opts(),
+    )
+    objects = bucket.arn.apply(lambda arn: f"{arn}/*")
+    aws.s3.BucketPolicy(
+        f"{name}-artifacts-policy",
+        bucket=bucket.id,
+        policy=policy_document(
+            [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket.arn, objects],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    "Sid": "DenyOutdatedTls",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [bucket.arn, objects],
+                    "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                },
+            ]
+        ),
+        opts=ctx.opts(),
+    )
+    return bucket
+
+
+def _mlflow(
+    ctx: AwsContext, bucket: aws.s3.Bucket, key: aws.kms.Key, group: aws.sagemaker.ModelPackageGroup
+) -> aws.sagemaker.MlflowTrackingServer:
+    """SageMaker managed MLflow: the server's role reads and writes the artifact prefix only."""
+    trust = service_trust(["sagemaker.amazonaws.com"], condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}})
+    role = ctx.role("mlflow", trust, "SageMaker managed MLflow tracking server")
+    package_arns = group.arn.apply(lambda arn: arn.replace(":model-package-group/", ":model-package/") + "/*")
+    ctx.role_policy(
+        "mlflow",
+        role,
+        [
+            *bucket_statements(bucket.arn, write=True),
+            allow(list(KEY_USE_ACTIONS), [key.arn]),
+            # Automatic model registration copies MLflow versions into this group only.
+            allow(
+                ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
+                 "sagemaker:UpdateModelPackage", "sagemaker:AddTags"],
+                [group.arn, package_arns],
+            ),
+        ],
+    )
+    return aws.sagemaker.MlflowTrackingServer(
+        f"{ctx.name}-mlflow",
+        aws.sagemaker.MlflowTrackingServerArgs(
+            tracking_server_name=ctx.cloud("sagemaker", "mlflow"),
+            artifact_store_uri=bucket.bucket.apply(lambda b: f"s3://{b}/{ARTIFACT_PREFIX}"),
+            role_arn=role.arn,
+            tracking_server_size=ctx.options.get("mlflow_server_size", "Small"),
+            automatic_model_registration=True,
+            weekly_maintenance_window_start="Sun:03:00",
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(),
+    )
+
+
+def _execution_role(
+    ctx: AwsContext, settings: Any, bucket: aws.s3.Bucket, key: aws.kms.Key,
+    tracking: aws.sagemaker.MlflowTrackingServer | None,
+) -> aws.iam.Role:
+    trust = service_trust(["sagemaker.amazonaws.com"], condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}})
+    role = ctx.role("execution", trust, "SageMaker training jobs and models")
+    repos = pulumi.Output.all(pulumi.Output.from_input(settings.repository_urls or {}), ctx.partition).apply(
+        lambda a: repository_arns(a[0], a[1])
+    )
+    group_arn = ctx.arn("logs", f"log-group:{TRAINING_LOG_GROUP}")
+    streams = ctx.arn("logs", f"log-group:{TRAINING_LOG_GROUP}:log-stream:*")
+    statements = [
+        *bucket_statements(bucket.arn, write=True),
+        # Training volumes and outputs encrypted with the artifact key; grants only for AWS resources.
+        allow(list(KEY_USE_ACTIONS), [key.arn]),
+        allow(["kms:CreateGrant"], [key.arn], Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+        allow(list(ECR_PULL_ACTIONS), [repos]),
+        # No resource-level support: GetAuthorizationToken is account-wide (Service
+        # Authorization Reference, Amazon ECR); pulls themselves are limited to the repositories above.
+        allow(["ecr:GetAuthorizationToken"], ["*"]),
+        allow(list(LOG_ACTIONS), [group_arn, streams]),
+        # No resource-level support: PutMetricData takes no resource; pinned to SageMaker's namespace.
+        allow(["cloudwatch:PutMetricData"], ["*"],
+              Condition={"StringEquals": {"cloudwatch:namespace": TRAINING_METRICS_NAMESPACE}}),
+    ]
+    if tracking is not None:
+        statements.append(allow(list(MLFLOW_WRITE_ACTIONS), [tracking.arn]))
+    ctx.role_policy("execution", role, statements)
+    return role
