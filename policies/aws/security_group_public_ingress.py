@@ -39,6 +39,15 @@ def _world_open(rule: Any, *cidr_keys: str) -> bool:
     return bool(cidrs & WORLD)
 
 
+def _number(value: Any) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _ports(rule: Any) -> str:
+    low, high = known(rule, "fromPort", default="?"), known(rule, "toPort", default="?")
+    return f"port {_number(low)}" if low == high else f"ports {_number(low)}-{_number(high)}"
+
+
 def _rules(args: ResourceValidationArgs) -> list[tuple[str, Any, str]]:
     """``[(label, rule, protocol key)]`` of the world-open ingress rules this resource declares."""
     props = args.props
@@ -65,8 +74,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     for label, rule, protocol_key in _rules(args):
         if taggable and tagged and _is_https_only(rule, protocol_key):
             continue
-        ports = f"{known(rule, 'fromPort', default='?')}-{known(rule, 'toPort', default='?')}"
-        report_violation(f"Security group '{args.name}' {label} allows ports {ports} from the internet; {FIX}.")
+        report_violation(f"Security group '{args.name}' {label} allows {_ports(rule)} from the internet; {FIX}.")
 
 
 POLICY = resource_rule(
