@@ -92,7 +92,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
     s = settings
     common = {"region": s.aws_region, "account_id": s.aws_account_id}
     return {
-        "network": {**common, "flow_log_retention_days": s.log_retention_days},
+        "network": {**common, "flow_log_retention_days": s.log_retention_days, "protect_data": s.protect_data},
         "cluster": {
             **common,
             "deployer_role_arn": s.aws_deployer_role_arn,

@@ -103,7 +103,8 @@ class AwsContext:
 
     @property
     def protect(self) -> bool:
-        return bool(self.settings.get("protect_data", False))
+        # Network has no generic protect_data argument; its aws options carry the flag instead.
+        return bool(self.settings.get("protect_data", False) or self.options.get("protect_data", False))
 
     @property
     def tags(self) -> dict[str, str]:

@@ -32,6 +32,9 @@ class AwsNetworkOptions(_AwsCommon, total=False):
     USD 7.3/month per zone."""
     flow_log_retention_days: int
     """Retention of the VPC flow-log group (default 30)."""
+    protect_data: bool
+    """Protect the flow-log key and log group from deletion (default false; the stack's
+    ``protectData``). The Network facade has no generic ``protect_data`` argument."""
 
 
 class AwsClusterOptions(_AwsCommon, total=False):
