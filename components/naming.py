@@ -59,6 +59,21 @@ RULES: dict[str, NameRule] = {
     "azure_acr": NameRule(max_length=50, min_length=5, allowed=r"a-z0-9", separator=""),
     # AML online endpoint: 3-32, letter first, alphanumerics and hyphens, unique per region.
     "azure_ml_endpoint": NameRule(max_length=32, min_length=3, must_start_with_letter=True),
+    # Azure resource group: 1-90; we keep lowercase alphanumerics and hyphens.
+    "azure_resource_group": NameRule(max_length=90, min_length=1),
+    # Other ARM names (VNet, subnet, NSG, private endpoint, AKS, identity, App Insights, alerts):
+    # the strictest common subset is AKS's 1-63 alphanumerics, '-' and '_'; we use [a-z0-9-].
+    "azure_resource": NameRule(max_length=63, min_length=2, must_start_with_letter=True),
+    # AKS DNS prefix: 1-54, alphanumerics and hyphens, starting with a letter.
+    "azure_dns_prefix": NameRule(max_length=54, min_length=1, must_start_with_letter=True),
+    # Log Analytics workspace: 4-63, alphanumerics and hyphens, alphanumeric at both ends.
+    "azure_log_analytics": NameRule(max_length=63, min_length=4, must_start_with_letter=True),
+    # AML workspace: 3-33, alphanumerics, '-' and '_', alphanumeric first.
+    "azure_ml_workspace": NameRule(max_length=33, min_length=3, must_start_with_letter=True),
+    # AML compute: 2-16, letters, digits and hyphens, letter first, unique per region.
+    "azure_ml_compute": NameRule(max_length=16, min_length=2, must_start_with_letter=True),
+    # Action group short name: at most 12 characters (shown in SMS/e-mail).
+    "azure_action_group_short": NameRule(max_length=12, min_length=1, must_start_with_letter=True),
 }
 
 

@@ -18,12 +18,12 @@ TARGETS: tuple[str, ...] = ("local", "aws", "azure")
 #: Which (component, target) pairs have a backend. A pair missing here is refused with one
 #: clear line instead of an ImportError deep inside the program.
 BUILT: dict[str, tuple[str, ...]] = {
-    "network": ("local", "aws"),
-    "cluster": ("local", "aws"),
-    "registry": ("local", "aws"),
-    "training": ("local", "aws"),
-    "inference": ("local", "aws"),
-    "monitoring": ("local", "aws"),
+    "network": ("local", "aws", "azure"),
+    "cluster": ("local", "aws", "azure"),
+    "registry": ("local", "aws", "azure"),
+    "training": ("local", "aws", "azure"),
+    "inference": ("local", "aws", "azure"),
+    "monitoring": ("local", "aws", "azure"),
     "images": ("local", "aws", "azure"),
 }
 

@@ -73,7 +73,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
             "namespace": cluster.namespace,
             "storage_size": s.registry_storage_size,
             "node_identity": cluster.node_identity,
-            **s.cloud_args("registry"),
+            **s.cloud_args("registry", network=network, cluster=cluster),
         },
         opts=on_cluster,
     )
@@ -124,7 +124,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
             "drift_p_value": s.drift_p_value,
             "retention_days": s.log_retention_days,
             "alert_email": s.alert_email,
-            **s.cloud_args("monitoring"),
+            **s.cloud_args("monitoring", network=network, cluster=cluster, training=training),
         },
         opts=on_cluster,
     )

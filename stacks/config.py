@@ -115,13 +115,14 @@ class _KeyError(ValueError):
 from .config_aws import AwsSettings, component_options as _aws_options  # noqa: E402
 from .config_aws import component_wiring as _aws_wiring, exports as _aws_exports  # noqa: E402
 from .config_azure import AzureSettings, component_options as _azure_options  # noqa: E402
+from .config_azure import component_wiring as _azure_wiring, exports as _azure_exports  # noqa: E402
 
 #: Which module turns settings into each component's cloud-only options (one table, no if/else).
 _CLOUD_OPTIONS = {"aws": _aws_options, "azure": _azure_options}
 #: Which module adds outputs of earlier components to those options (optional per cloud).
-_CLOUD_WIRING = {"aws": _aws_wiring}
+_CLOUD_WIRING = {"aws": _aws_wiring, "azure": _azure_wiring}
 #: Which module adds cloud-only stack outputs (optional per cloud).
-_CLOUD_EXPORTS = {"aws": _aws_exports}
+_CLOUD_EXPORTS = {"aws": _aws_exports, "azure": _azure_exports}
 
 
 class StackSettings(CoreSettings, AwsSettings, AzureSettings):
@@ -282,6 +283,30 @@ DESCRIPTIONS: dict[str, str] = {
     "awsSagemakerDataCapturePercent": "aws, servingRuntime sagemaker: share of requests captured to S3 (0 = off).",
     "awsSagemakerInvocationsPerInstance": "aws, servingRuntime sagemaker: autoscaling target, invocations per instance per minute.",
     "azureLocation": "azure: region to deploy into.",
+    "azureResourceGroup": "azure: resource group of the platform (empty: rg-<project>-<stack>).",
+    "azureCreateResourceGroup": "azure: create the resource group (false: adopt an existing one).",
+    "azurePrivateEndpoints": "azure: public access off on ACR, Key Vault, storage and AML; private endpoints instead.",
+    "azurePrivateCluster": "azure: AKS API server on a private IP only (run pulumi from inside the VNet).",
+    "azureAuthorizedIpRanges": "azure: comma-separated CIDRs allowed to reach a public AKS API server.",
+    "azureIngressSourcePrefixes": "azure: comma-separated sources (CIDRs, service tags) allowed to reach HTTPS on the cluster subnet.",
+    "azureDeployerObjectId": "azure: object id of the deployer (AKS RBAC admin on the cluster); empty: the caller.",
+    "azureAdminGroupObjectIds": "azure: comma-separated object ids of Entra ID groups that are AKS cluster admins.",
+    "azureHostEncryption": "azure: encryption at host on AKS nodes (subscription feature EncryptionAtHost).",
+    "azurePolicyAddon": "azure: enable the AKS Azure Policy add-on.",
+    "azureAksTier": "azure: AKS pricing tier, Free or Standard (uptime SLA).",
+    "azureSystemNodeSize": "azure: VM size of the AKS system pool.",
+    "azureKubeloginMode": "azure: kubelogin --login mode in the kubeconfig (azurecli, workloadidentity, msi, spn).",
+    "azureAcrSku": "azure: ACR SKU, Basic, Standard or Premium (Premium for private endpoints).",
+    "azureComputeVmSize": "azure: VM size of the AML compute cluster.",
+    "azureComputeMaxNodes": "azure: ceiling of the AML compute cluster (the floor is 0).",
+    "azureComputeIdleSeconds": "azure: idle seconds before the AML compute cluster scales down.",
+    "azureInfrastructureEncryption": "azure: infrastructure (double) encryption on the storage account.",
+    "azureEndpointAuthMode": "azure, servingRuntime azureml: endpoint auth, Key or AADToken.",
+    "azureEndpointPublicAccess": "azure, servingRuntime azureml: endpoint reachable from the Internet.",
+    "azureEndpointInstanceType": "azure, servingRuntime azureml: VM size of each deployment instance.",
+    "azureTrafficBlue": "azure, servingRuntime azureml: percent of traffic to the blue deployment.",
+    "azureTrafficGreen": "azure, servingRuntime azureml: percent of traffic to green (blue + green = 100).",
+    "azureGreenImage": "azure, servingRuntime azureml: image of the green deployment (empty: servingImage).",
 }
 
 

@@ -1,0 +1,296 @@
+"""What the azure backends share: placement, names, ARM ids, role assignments, diagnostics and
+private endpoints. Pure helpers are tested without mocks (tests/components/azure/).
+
+Landing zone contract. One platform lives in one resource group. The azure Network owns the
+landing zone in it, named from the group alone so every backend can address it:
+
+* Log Analytics workspace :func:`log_workspace_name` (the platform's log sink),
+* VNet :func:`vnet_name` with the subnets in :data:`SUBNETS` (``private_subnet_ids`` order),
+* the private DNS zones in :data:`PRIVATE_DNS_ZONES` (fixed, Azure-defined names).
+
+SDK note: resources with a ``resource_name`` property (ManagedCluster, AgentPool,
+UserAssignedIdentity, FederatedIdentityCredential, Application Insights Component and Workbook)
+cannot take their ``*Args`` class in pulumi-azure-native 3.x (the field collides with the
+logical-name parameter); they take keyword arguments with ``resource_name_``. Every nested input
+is still a typed ``*Args`` class.
+
+Backends take the group *name* from their ``azure`` options and their *ordering* from an
+upstream output (:func:`after`), so a resource group, subnet or workspace is never addressed
+before the component that creates it has finished.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.monitor as monitor
+import pulumi_azure_native.network as network
+
+from ..naming import cloud_name
+
+#: Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+#: Owner, Contributor and User Access Administrator are deliberately absent: nothing here may
+#: grant them.
+ROLES: dict[str, str] = {
+    "AcrPull": "7f951dda-4ed3-4680-a7ca-43fe172d538d",
+    "Network Contributor": "4d97b98b-1d4f-4787-a291-c67834d212e7",
+    "Azure Kubernetes Service RBAC Cluster Admin": "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
+    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
+    "AzureML Data Scientist": "f6c7c914-8db3-469d-8ca1-694a8f32e121",
+}
+
+#: Subnets of the platform VNet, in ``private_subnet_ids`` order, with their share of the range.
+SUBNETS: tuple[str, ...] = ("cluster", "endpoints", "training")
+CLUSTER_SUBNET, ENDPOINTS_SUBNET, TRAINING_SUBNET = range(3)
+
+#: Private DNS zones for the private endpoints (Azure's names), by the service they serve.
+PRIVATE_DNS_ZONES: dict[str, str] = {
+    "acr": "privatelink.azurecr.io",
+    "vault": "privatelink.vaultcore.azure.net",
+    "blob": "privatelink.blob.core.windows.net",
+    "file": "privatelink.file.core.windows.net",
+    "aml_api": "privatelink.api.azureml.ms",
+    "aml_notebooks": "privatelink.notebooks.azure.net",
+}
+
+#: Audience of Entra workload identity federation tokens.
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+_GUID_NAMESPACE = uuid.UUID("6c1f5a8e-2f43-4c39-9d0b-7a3e51c0a9b2")
+
+
+# --- names and ids (pure) -------------------------------------------------------------------
+
+
+def unique() -> tuple[str, str]:
+    """The values globally unique names hash over: (project, stack)."""
+    return (pulumi.get_project(), pulumi.get_stack())
+
+
+def resource_group_default(project: str, stack: str) -> str:
+    """``rg-<project>-<stack>``, cleaned to the resource group rule."""
+    return cloud_name("azure_resource_group", "rg", project, stack)
+
+
+def log_workspace_name(resource_group: str) -> str:
+    return cloud_name("azure_log_analytics", resource_group, "logs")
+
+
+def vnet_name(resource_group: str) -> str:
+    return cloud_name("azure_resource", resource_group, "vnet")
+
+
+def arm_id(subscription: str, resource_group: str, provider_type: str, *names: str) -> str:
+    """``/subscriptions/…/resourceGroups/…/providers/<ns>/<type>/<name>[/<type>/<name>…]``.
+
+    ``provider_type`` is ``Namespace/type`` and ``names`` alternate name, child type, name….
+    """
+    path = f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/{provider_type}/{names[0]}"
+    for i in range(1, len(names), 2):
+        path += f"/{names[i]}/{names[i + 1]}"
+    return path
+
+
+def log_workspace_id(subscription: str, resource_group: str) -> str:
+    return arm_id(subscription, resource_group, "Microsoft.OperationalInsights/workspaces", log_workspace_name(resource_group))
+
+
+def subnet_id(subscription: str, resource_group: str, role: str) -> str:
+    return arm_id(subscription, resource_group, "Microsoft.Network/virtualNetworks", vnet_name(resource_group), "subnets", role)
+
+
+def dns_zone_id(subscription: str, resource_group: str, service: str) -> str:
+    return arm_id(subscription, resource_group, "Microsoft.Network/privateDnsZones", PRIVATE_DNS_ZONES[service])
+
+
+def role_definition_id(subscription: str, role: str) -> str:
+    return f"/subscriptions/{subscription}/providers/Microsoft.Authorization/roleDefinitions/{ROLES[role]}"
+
+
+def deterministic_guid(*parts: str) -> str:
+    """A GUID from ``parts`` (role assignment and workbook names must be GUIDs)."""
+    return str(uuid.uuid5(_GUID_NAMESPACE, "\x1f".join(parts)))
+
+
+def iso_seconds(seconds: int) -> str:
+    """ISO 8601 duration (what ARM wants for idle times, probe periods, windows)."""
+    return f"PT{seconds // 60}M" if seconds % 60 == 0 and seconds >= 60 else f"PT{seconds}S"
+
+
+# --- placement ------------------------------------------------------------------------------
+
+
+def after(dependency: Any, value: Any) -> pulumi.Output[Any]:
+    """``value`` as an Output that also depends on ``dependency`` (an upstream output).
+
+    The resource group name is known from config, but using it directly would let the engine
+    create a child before the group (or subnet, or workspace) exists.
+    """
+    return pulumi.Output.all(dependency, value).apply(lambda both: both[1])
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a backend's resources go and with which tags."""
+
+    resource_group: pulumi.Output[str]
+    location: str
+    subscription_id: pulumi.Output[str]
+    tenant_id: pulumi.Output[str]
+    caller_object_id: pulumi.Output[str]
+    tags: dict[str, str]
+    protect: bool
+    private_endpoints: bool
+
+
+def placement(component: pulumi.Resource, settings: Mapping[str, Any], anchor: Any) -> Placement:
+    """Resolve the resource group (ordered after ``anchor``), region, subscription and tags."""
+    options = settings.get("azure") or {}
+    project, stack = unique()
+    group = options.get("resource_group_name") or resource_group_default(project, stack)
+    client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=component))
+    return Placement(
+        resource_group=after(anchor, group) if anchor is not None else pulumi.Output.from_input(group),
+        location=options.get("location") or "westeurope",
+        subscription_id=client.subscription_id,
+        tenant_id=client.tenant_id,
+        caller_object_id=client.object_id,
+        tags=dict(settings.get("tags") or {}),
+        protect=bool(settings.get("protect_data", False)),
+        private_endpoints=bool(options.get("private_endpoints", False)),
+    )
+
+
+def name(kind: str, *parts: str) -> str:
+    """A cloud name of ``kind`` (components/naming.py) with the stable (project, stack) suffix."""
+    return cloud_name(kind, *parts, unique=unique())
+
+
+def opts(component: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(parent=component, **kwargs)
+
+
+def data_opts(component: pulumi.Resource, protect: bool, **kwargs: Any) -> pulumi.ResourceOptions:
+    """Options of a data store: ``protect`` and ``retain_on_delete`` follow ``protect_data``."""
+    return pulumi.ResourceOptions(parent=component, protect=protect, retain_on_delete=protect, **kwargs)
+
+
+# --- shared resources -----------------------------------------------------------------------
+
+
+def role_assignment(
+    component: pulumi.Resource,
+    logical_name: str,
+    where: Placement,
+    *,
+    scope: pulumi.Input[str],
+    role: str,
+    principal_id: pulumi.Input[str],
+    principal_type: authorization.PrincipalType | None = authorization.PrincipalType.SERVICE_PRINCIPAL,
+    depends_on: Sequence[pulumi.Resource] = (),
+) -> authorization.RoleAssignment:
+    """Grant one built-in ``role`` on exactly ``scope`` (a resource id, never a group or
+    subscription). The assignment's GUID derives from scope, role and principal, like Bicep's
+    ``guid(scope, principal, role)``, so a changed scope is a new assignment."""
+    if role not in ROLES:
+        raise ValueError(f"role {role!r} is not one of the scoped built-in roles {sorted(ROLES)}")
+    return authorization.RoleAssignment(
+        logical_name,
+        authorization.RoleAssignmentArgs(
+            scope=scope,
+            role_definition_id=where.subscription_id.apply(lambda sub: role_definition_id(sub, role)),
+            principal_id=principal_id,
+            principal_type=principal_type,
+            role_assignment_name=pulumi.Output.all(scope, principal_id).apply(
+                lambda a: deterministic_guid(str(a[0]), str(a[1]), role)
+            ),
+            description=f"mlops-platform: {role} for {logical_name}",
+        ),
+        opts=pulumi.ResourceOptions(parent=component, delete_before_replace=True, depends_on=list(depends_on)),
+    )
+
+
+def diagnostic_setting(
+    component: pulumi.Resource,
+    logical_name: str,
+    *,
+    resource_uri: pulumi.Input[str],
+    workspace_id: pulumi.Input[str],
+    categories: Sequence[str] = (),
+    metrics: bool = True,
+) -> monitor.DiagnosticSetting:
+    """Send ``categories`` (or the ``allLogs`` group when empty) and metrics to Log Analytics."""
+    logs = (
+        [monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in categories]
+        if categories
+        else [monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)]
+    )
+    return monitor.DiagnosticSetting(
+        logical_name,
+        monitor.DiagnosticSettingArgs(
+            name="to-log-analytics",
+            resource_uri=resource_uri,
+            workspace_id=workspace_id,
+            log_analytics_destination_type="Dedicated",
+            logs=logs,
+            metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)] if metrics else None,
+        ),
+        opts=pulumi.ResourceOptions(parent=component),
+    )
+
+
+def private_endpoint(
+    component: pulumi.Resource,
+    logical_name: str,
+    where: Placement,
+    *,
+    target_id: pulumi.Input[str],
+    group_id: str,
+    zones: Sequence[str],
+) -> network.PrivateEndpoint:
+    """A private endpoint in the ``endpoints`` subnet with its DNS zone group (A records in the
+    landing zone's private DNS zones, so the public FQDN resolves privately inside the VNet)."""
+    subnet = pulumi.Output.all(where.subscription_id, where.resource_group).apply(
+        lambda a: subnet_id(a[0], a[1], SUBNETS[ENDPOINTS_SUBNET])
+    )
+    endpoint = network.PrivateEndpoint(
+        logical_name,
+        network.PrivateEndpointArgs(
+            resource_group_name=where.resource_group,
+            private_endpoint_name=name("azure_resource", logical_name),
+            location=where.location,
+            subnet=network.SubnetArgs(id=subnet),
+            private_link_service_connections=[
+                network.PrivateLinkServiceConnectionArgs(
+                    name=group_id, private_link_service_id=target_id, group_ids=[group_id]
+                )
+            ],
+            tags=where.tags,
+        ),
+        opts=pulumi.ResourceOptions(parent=component),
+    )
+    network.PrivateDnsZoneGroup(
+        f"{logical_name}-dns",
+        network.PrivateDnsZoneGroupArgs(
+            resource_group_name=where.resource_group,
+            private_endpoint_name=endpoint.name,
+            private_dns_zone_group_name="default",
+            private_dns_zone_configs=[
+                network.PrivateDnsZoneConfigArgs(
+                    name=zone.replace("_", "-"),
+                    private_dns_zone_id=pulumi.Output.all(where.subscription_id, where.resource_group).apply(
+                        lambda a, zone=zone: dns_zone_id(a[0], a[1], zone)
+                    ),
+                )
+                for zone in zones
+            ],
+        ),
+        opts=pulumi.ResourceOptions(parent=component),
+    )
+    return endpoint

@@ -1,0 +1,210 @@
+"""TrainingPlatform on Azure: an Azure ML workspace and a compute cluster that scales to zero.
+
+* Key Vault: RBAC authorization (no access policies), soft delete and purge protection.
+* Storage: HTTPS only, TLS 1.2 minimum, no public blob access, shared keys off (the workspace
+  reaches its datastores with its identity: ``systemDatastoresAuthMode: identity``), OAuth by
+  default in the portal, no cross-tenant replication, optional infrastructure encryption.
+* Application Insights on the landing zone's Log Analytics workspace.
+* Workspace: system-assigned identity, the Registry's ACR linked, public access off with private
+  endpoints (prod), diagnostics to Log Analytics (as are the vault's and storage's).
+* Compute cluster: ``minNodeCount: 0`` (scale to zero), idle time from config, system-assigned
+  identity, in the ``training`` subnet, no SSH, no public IPs when private endpoints are on.
+* Roles, each on one resource: workspace identity -> AcrPull (ACR), Storage Blob Data
+  Contributor (storage), Key Vault Secrets Officer (vault); compute identity -> AcrPull (ACR),
+  Storage Blob Data Contributor (storage). Nothing at group or subscription scope.
+
+Key Vault, storage and the workspace are protected (``protect`` + ``retain_on_delete``) when
+``protect_data`` is on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_azure_native.applicationinsights as appinsights
+import pulumi_azure_native.keyvault as keyvault
+import pulumi_azure_native.machinelearningservices as ml
+import pulumi_azure_native.storage as storage
+
+from .common import (
+    TRAINING_SUBNET,
+    data_opts,
+    diagnostic_setting,
+    iso_seconds,
+    log_workspace_id,
+    name as cloud,
+    opts,
+    placement,
+    private_endpoint,
+    role_assignment,
+)
+
+DEFAULT_COMPUTE_VM_SIZE = "Standard_DS3_v2"
+
+
+def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
+    options = settings.azure or {}
+    where = placement(component, settings, anchor=settings.network_id)
+    tags = where.tags
+    private = where.private_endpoints
+    prod = settings.environment == "prod"
+    logs = pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a))
+    subnets = pulumi.Output.from_input(settings.private_subnet_ids)
+
+    vault = keyvault.Vault(
+        f"{name}-kv",
+        keyvault.VaultArgs(
+            resource_group_name=where.resource_group,
+            vault_name=cloud("azure_keyvault", name, "kv"),
+            location=where.location,
+            properties=keyvault.VaultPropertiesArgs(
+                tenant_id=where.tenant_id,
+                sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
+                enable_rbac_authorization=True,
+                enable_soft_delete=True,
+                soft_delete_retention_in_days=90 if prod else 7,
+                enable_purge_protection=True,
+                public_network_access="Disabled" if private else "Enabled",
+                network_acls=keyvault.NetworkRuleSetArgs(
+                    bypass=keyvault.NetworkRuleBypassOptions.AZURE_SERVICES,
+                    default_action=keyvault.NetworkRuleAction.DENY if private else keyvault.NetworkRuleAction.ALLOW,
+                ),
+            ),
+            tags=tags,
+        ),
+        opts=data_opts(component, where.protect),
+    )
+    account = storage.StorageAccount(
+        f"{name}-storage",
+        storage.StorageAccountArgs(
+            resource_group_name=where.resource_group,
+            account_name=cloud("azure_storage", name),
+            location=where.location,
+            kind=storage.Kind.STORAGE_V2,
+            sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS if prod else storage.SkuName.STANDARD_LRS),
+            enable_https_traffic_only=True,
+            minimum_tls_version=storage.MinimumTlsVersion.TLS1_2,
+            allow_blob_public_access=False,
+            allow_shared_key_access=False,
+            default_to_o_auth_authentication=True,
+            allow_cross_tenant_replication=False,
+            is_hns_enabled=False,  # AML's default datastore must not be a hierarchical namespace
+            public_network_access=storage.PublicNetworkAccess.DISABLED if private else storage.PublicNetworkAccess.ENABLED,
+            network_rule_set=storage.NetworkRuleSetArgs(
+                default_action=storage.DefaultAction.DENY if private else storage.DefaultAction.ALLOW,
+                bypass=storage.Bypass.AZURE_SERVICES,
+            ),
+            encryption=storage.EncryptionArgs(
+                key_source=storage.KeySource.MICROSOFT_STORAGE,
+                require_infrastructure_encryption=bool(options.get("infrastructure_encryption", False)),
+                services=storage.EncryptionServicesArgs(
+                    blob=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
+                    file=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
+                ),
+            ),
+            tags=tags,
+        ),
+        opts=data_opts(component, where.protect),
+    )
+    insights = appinsights.Component(
+        f"{name}-appinsights",
+        resource_group_name=where.resource_group,
+        resource_name_=cloud("azure_resource", name, "appi"),
+        location=where.location,
+        kind="web",
+        application_type=appinsights.ApplicationType.WEB,
+        workspace_resource_id=logs,
+        ingestion_mode=appinsights.IngestionMode.LOG_ANALYTICS,
+        tags=tags,
+        opts=opts(component),
+    )
+    workspace = ml.Workspace(
+        f"{name}-workspace",
+        ml.WorkspaceArgs(
+            resource_group_name=where.resource_group,
+            workspace_name=cloud("azure_ml_workspace", name),
+            location=where.location,
+            sku=ml.SkuArgs(name="Basic", tier=ml.SkuTier.BASIC),
+            identity=ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+            key_vault=vault.id,
+            storage_account=account.id,
+            application_insights=insights.id,
+            container_registry=settings.registry_id,
+            system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
+            public_network_access=ml.PublicNetworkAccessType.DISABLED if private else ml.PublicNetworkAccessType.ENABLED,
+            v1_legacy_mode=False,
+            tags=tags,
+        ),
+        opts=data_opts(component, where.protect),
+    )
+    compute = ml.Compute(
+        f"{name}-compute",
+        ml.ComputeArgs(
+            resource_group_name=where.resource_group,
+            workspace_name=workspace.name,
+            compute_name=cloud("azure_ml_compute", name),
+            location=where.location,
+            identity=ml.ManagedServiceIdentityArgs(type=ml.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+            properties=ml.AmlComputeArgs(
+                compute_type="AmlCompute",
+                disable_local_auth=True,
+                description="Training cluster: scales to zero when idle",
+                properties=ml.AmlComputePropertiesArgs(
+                    vm_size=options.get("compute_vm_size") or DEFAULT_COMPUTE_VM_SIZE,
+                    vm_priority=ml.VmPriority.DEDICATED,
+                    os_type=ml.OsType.LINUX,
+                    scale_settings=ml.ScaleSettingsArgs(
+                        min_node_count=0,
+                        max_node_count=int(options.get("compute_max_nodes", 4)),
+                        node_idle_time_before_scale_down=iso_seconds(int(options.get("compute_idle_seconds", 900))),
+                    ),
+                    subnet=ml.ResourceIdArgs(id=subnets.apply(lambda ids: ids[TRAINING_SUBNET])),
+                    enable_node_public_ip=not private,
+                    remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
+                ),
+            ),
+            tags=tags,
+        ),
+        opts=opts(component),
+    )
+
+    def principal(resource: Any) -> pulumi.Output[str]:
+        return resource.identity.apply(lambda i: i.principal_id if i else "")
+
+    grants = [
+        ("workspace-acrpull", settings.registry_id, "AcrPull", principal(workspace)),
+        ("workspace-blob", account.id, "Storage Blob Data Contributor", principal(workspace)),
+        ("workspace-kv-secrets", vault.id, "Key Vault Secrets Officer", principal(workspace)),
+        ("compute-acrpull", settings.registry_id, "AcrPull", principal(compute)),
+        ("compute-blob", account.id, "Storage Blob Data Contributor", principal(compute)),
+    ]
+    for role_name, scope, role, who in grants:
+        if scope:
+            role_assignment(component, f"{name}-{role_name}", where, scope=scope, role=role, principal_id=who)
+
+    if private:
+        private_endpoint(component, f"{name}-kv-pe", where, target_id=vault.id, group_id="vault", zones=["vault"])
+        private_endpoint(component, f"{name}-blob-pe", where, target_id=account.id, group_id="blob", zones=["blob"])
+        private_endpoint(component, f"{name}-file-pe", where, target_id=account.id, group_id="file", zones=["file"])
+        private_endpoint(component, f"{name}-workspace-pe", where, target_id=workspace.id, group_id="amlworkspace",
+                         zones=["aml_api", "aml_notebooks"])
+    diagnostic_setting(component, f"{name}-workspace-diagnostics", resource_uri=workspace.id, workspace_id=logs)
+    diagnostic_setting(component, f"{name}-kv-diagnostics", resource_uri=vault.id, workspace_id=logs,
+                       categories=("AuditEvent",))
+    diagnostic_setting(component, f"{name}-blob-diagnostics", resource_uri=account.id.apply(lambda i: f"{i}/blobServices/default"),
+                       workspace_id=logs, categories=("StorageRead", "StorageWrite", "StorageDelete"))
+
+    artifact_uri = pulumi.Output.all(where.subscription_id, where.resource_group, workspace.name).apply(
+        lambda a: f"azureml://subscriptions/{a[0]}/resourcegroups/{a[1]}/workspaces/{a[2]}/datastores/workspaceblobstore/paths/"
+    )
+    return {
+        "tracking_uri": workspace.ml_flow_tracking_uri,
+        "artifact_store_uri": artifact_uri,
+        "execution_role": principal(compute),
+        "kms_key_arn": "",  # platform-managed keys (Microsoft.Storage); no customer key configured
+        "model_registry": workspace.id,
+        "workspace_name": workspace.name,
+        "compute_name": compute.name,
+    }
+
