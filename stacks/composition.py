@@ -4,12 +4,14 @@ its backend from ``settings.target``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from components import (
     Cluster,
+    ContainerImages,
     InferenceEndpoint,
     Monitoring,
     Network,
@@ -23,6 +25,17 @@ from .config import StackSettings
 def _bucket_of(uri: str) -> str:
     """``s3://bucket/prefix`` -> ``bucket`` (what the SageMaker launcher wants); else empty."""
     return uri.split("/")[2] if uri.startswith("s3://") else ""
+
+
+def _project_root() -> str:
+    """The checkout the images are built from: where Pulumi.yaml is (the engine knows; under
+    mocks, the directory above this package, or the working directory's nearest ancestor)."""
+    candidates = [pulumi.get_root_directory(), Path(__file__).resolve().parent.parent,
+                  *(p for p in (Path.cwd(), *Path.cwd().parents))]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "Pulumi.yaml").is_file():
+            return str(candidate)
+    return str(Path.cwd())
 
 
 def build_platform(settings: StackSettings) -> dict[str, Any]:
@@ -77,6 +90,25 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         },
         opts=on_cluster,
     )
+    # Images are built from this checkout and pushed to the registry above (buildImages: false
+    # deploys servingImage as configured instead).
+    images = (
+        ContainerImages(
+            "images",
+            {
+                **common,
+                "repository_urls": registry.repository_urls,
+                "registry_url": registry.registry_url,
+                "registry_id": registry.registry_id,
+                "context": _project_root(),
+                "platform": s.image_platform,
+                "docker_host": s.docker_host,
+                "docker_cert_path": s.docker_cert_path,
+            },
+        )
+        if s.build_images
+        else None
+    )
     training = TrainingPlatform(
         "training",
         {
@@ -97,8 +129,8 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         {
             **common,
             "runtime": s.serving_runtime,
-            "image": s.serving_image,
-            "image_pull_policy": s.serving_image_pull_policy,
+            "image": images.serving_image if images else s.serving_image,
+            "image_pull_policy": images.pull_policy if images else s.serving_image_pull_policy,
             "model_uri": s.model_uri,
             "tracking_uri": training.tracking_uri,
             "namespace": cluster.namespace,
@@ -144,6 +176,9 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "model_registry": training.model_registry,
         "azureml_workspace_name": training.workspace_name,
         "azureml_compute_name": training.compute_name,
+        "serving_image_uri": images.serving_image if images else s.serving_image,
+        "training_image_uri": images.training_image if images else "",
+        "image_tags": images.image_tags if images else {},
         "endpoint_url": endpoint.url,
         "endpoint_name": endpoint.endpoint_name,
         "dashboard_url": monitoring.dashboard_url,

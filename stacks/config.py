@@ -71,6 +71,10 @@ class CoreSettings(_Base):
     latency_p99_seconds: Annotated[float, Field(gt=0, le=60)] = 0.25
     error_rate: Annotated[float, Field(gt=0, le=1)] = 0.02
     drift_p_value: Annotated[float, Field(gt=0, le=0.5)] = 0.01
+    build_images: bool = False
+    image_platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
+    docker_host: str = ""
+    docker_cert_path: str = ""
 
     @field_validator("network_cidr")
     @classmethod
@@ -269,6 +273,10 @@ DESCRIPTIONS: dict[str, str] = {
     "latencyP99Seconds": "Alert threshold: p99 latency in seconds.",
     "errorRate": "Alert threshold: share of 5xx responses.",
     "driftPValue": "Alert threshold: a feature's drift p-value below this.",
+    "buildImages": "Build and publish the serving and training images from this checkout (false: deploy servingImage as given).",
+    "imagePlatform": "Platform the images are built for: linux/amd64 (EKS/AKS nodes, SageMaker, AML) or linux/arm64.",
+    "dockerHost": "local: Minikube's Docker daemon, the DOCKER_HOST of `minikube docker-env` (empty: the ambient DOCKER_HOST).",
+    "dockerCertPath": "local: the DOCKER_CERT_PATH of `minikube docker-env` (empty: none or the ambient one).",
     "awsRegion": "aws: region to deploy into.",
     "awsAccountId": "aws: refuse to deploy into any other account (12 digits; empty: no check).",
     "awsDeployerRoleArn": "aws: IAM role that runs pulumi up; its access entry is the only EKS cluster admin (required).",
