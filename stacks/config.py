@@ -298,6 +298,7 @@ DESCRIPTIONS: dict[str, str] = {
     "azureAuthorizedIpRanges": "azure: comma-separated CIDRs allowed to reach a public AKS API server.",
     "azureIngressSourcePrefixes": "azure: comma-separated sources (CIDRs, service tags) allowed to reach HTTPS on the cluster subnet.",
     "azureDeployerObjectId": "azure: object id of the deployer (AKS RBAC admin on the cluster); empty: the caller.",
+    "azureDeployerPrincipalType": "azure: User (az login) or ServicePrincipal (CI) or Group: what the deployer object id is.",
     "azureAdminGroupObjectIds": "azure: comma-separated object ids of Entra ID groups that are AKS cluster admins.",
     "azureHostEncryption": "azure: encryption at host on AKS nodes (subscription feature EncryptionAtHost).",
     "azurePolicyAddon": "azure: enable the AKS Azure Policy add-on.",

@@ -28,6 +28,7 @@ class AzureSettings(BaseModel):
     azure_authorized_ip_ranges: CidrList = ""
     azure_ingress_source_prefixes: SourceList = ""
     azure_deployer_object_id: Annotated[str, Field(pattern=rf"^$|^{_GUID}$")] = ""
+    azure_deployer_principal_type: Literal["User", "ServicePrincipal", "Group"] = "User"
     azure_admin_group_object_ids: GuidList = ""
     azure_host_encryption: bool = False
     azure_policy_addon: bool = False
@@ -96,6 +97,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "authorized_ip_ranges": split(s.azure_authorized_ip_ranges),
             "admin_group_object_ids": split(s.azure_admin_group_object_ids),
             "deployer_object_id": s.azure_deployer_object_id,
+            "deployer_principal_type": s.azure_deployer_principal_type,
             "host_encryption": s.azure_host_encryption,
             "azure_policy": s.azure_policy_addon,
             "system_node_size": s.azure_system_node_size,

@@ -118,7 +118,7 @@ def _cluster(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
                               f"Microsoft.ManagedIdentity/userAssignedIdentities/{args.name}-agentpool",
             }
         },
-        "oidcIssuerProfile": {"enabled": True, "issuerUrl": f"https://westeurope.oic.prod-aks.azure.com/{TENANT_ID}/mock/"},
+        "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://westeurope.oic.prod-aks.azure.com/{TENANT_ID}/mock/"},
     }
 
 

@@ -25,6 +25,7 @@ import base64
 from typing import Any
 
 import pulumi
+import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.containerservice as cs
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_kubernetes as k8s
@@ -206,7 +207,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     deployer_admin = role_assignment(
         component, f"{name}-deployer-rbac-admin", where,
         scope=cluster.id, role="Azure Kubernetes Service RBAC Cluster Admin", principal_id=deployer,
-        principal_type=None,  # a user on a laptop, a service principal in CI
+        principal_type=authorization.PrincipalType(options.get("deployer_principal_type") or "User"),
     )
 
     credentials = cs.list_managed_cluster_user_credentials_output(

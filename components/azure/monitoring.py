@@ -90,8 +90,10 @@ def scrape_settings(service_url: str) -> str:
     )
 
 
+# Operators: the SDK's ConditionOperator enum carries another API's values ("gt", "lt"); the
+# scheduled query rule API takes "GreaterThan"/"LessThan", which monitor.Operator holds.
 def _log_alert(component: Any, logical: str, where: Any, workspace: Any, group: Any, *, query: Any,
-               measure: str, aggregation: monitor.TimeAggregation, operator: monitor.ConditionOperator,
+               measure: str, aggregation: monitor.TimeAggregation, operator: monitor.Operator,
                threshold: float, window: str, periods: int, severity: int, description: str) -> monitor.ScheduledQueryRule:
     return monitor.ScheduledQueryRule(
         logical,
@@ -193,7 +195,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             component, f"{name}-latency-p99", where, workspace, group,
             query=endpoint.apply(lambda e: queries.latency_quantile(runtime, e, 0.99)),
             measure="latency_seconds", aggregation=monitor.TimeAggregation.MAXIMUM,
-            operator=monitor.ConditionOperator.GREATER_THAN, threshold=settings.latency_p99_seconds,
+            operator=monitor.Operator.GREATER_THAN, threshold=settings.latency_p99_seconds,
             window=minutes_10, periods=2, severity=2,
             description=f"p99 latency above {settings.latency_p99_seconds} s for 10 minutes",
         )
@@ -214,7 +216,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         component, f"{name}-error-ratio", where, workspace, group,
         query=endpoint.apply(lambda e: queries.error_ratio(runtime, e)),
         measure="error_ratio", aggregation=monitor.TimeAggregation.MAXIMUM,
-        operator=monitor.ConditionOperator.GREATER_THAN, threshold=settings.error_rate,
+        operator=monitor.Operator.GREATER_THAN, threshold=settings.error_rate,
         window=minutes_10, periods=2, severity=1,
         description=f"5xx share above {settings.error_rate} for 10 minutes",
     )
@@ -222,7 +224,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         component, f"{name}-drift", where, workspace, group,
         query=endpoint.apply(lambda e: queries.drift_p_value(runtime, e)),
         measure="p_value", aggregation=monitor.TimeAggregation.MINIMUM,
-        operator=monitor.ConditionOperator.LESS_THAN, threshold=settings.drift_p_value,
+        operator=monitor.Operator.LESS_THAN, threshold=settings.drift_p_value,
         window=minutes_30, periods=3, severity=3,
         description=f"a feature's drift p-value below {settings.drift_p_value} for 30 minutes",
     )

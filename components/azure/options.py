@@ -60,6 +60,9 @@ class AzureClusterOptions(_AzurePlacement, total=False):
     """Object id of the identity running ``pulumi up``; it gets *Azure Kubernetes Service RBAC
     Cluster Admin* on this cluster only, so the program can create the namespace. Empty: the
     caller of ``az login`` / the CI identity (``getClientConfig``)."""
+    deployer_principal_type: str
+    """``User`` (default: ``az login``), ``ServicePrincipal`` (CI) or ``Group``: what
+    ``deployer_object_id`` is (Azure refuses a role assignment whose type does not match)."""
     host_encryption: bool
     """Encrypt node temp disks and caches at the VM host (``EncryptionAtHost``; needs the
     subscription feature registered). Default false; prod true. OS disks are always encrypted
