@@ -4,8 +4,6 @@ requests as the CLI sends them, without starting the server) give the same verdi
 
 from __future__ import annotations
 
-import copy
-
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy import EnforcementLevel
@@ -139,4 +137,4 @@ def test_analyzer_info_lists_every_rule_with_its_config_schema():
     schemas = {policy.name: set(policy.configSchema.properties) for policy in info.policies}
     assert schemas["azure-ml-workspace-private"] == {"environment"}
     assert schemas["required-tags"] == {"environment", "owner", "costCenter"}
-    assert copy.deepcopy(schemas["aws-eks-cluster-admin"]) == {"clusterAdminPrincipalArns"}
+    assert schemas["aws-eks-cluster-admin"] == {"awsDeployerRoleArn", "clusterAdminPrincipalArns"}
