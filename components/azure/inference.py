@@ -17,7 +17,9 @@ liveness/readiness/scoring routes at the serving app (``/health/live``, ``/healt
 Traffic is set in a second step: the endpoint's traffic map names deployments that depend on
 the endpoint, so the endpoint is created without traffic (and ignores later drift of it) and an
 ARM deployment (:func:`traffic_template`) that depends on both deployments PUTs the endpoint
-again with ``traffic: {blue: b, green: g}``. A blue/green rollout is therefore config only: set
+again with ``traffic: {blue: b, green: g}``. The template also carries the endpoint's own inputs
+(auth mode, public access, identity, tags), so any change that re-PUTs the endpoint re-runs the
+traffic step after it. A blue/green rollout is therefore config only: set
 ``azureGreenImage``, ``pulumi up``, then move ``azureTrafficBlue``/``azureTrafficGreen``.
 """
 
