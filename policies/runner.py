@@ -131,6 +131,16 @@ def stack_resources(resources: list[Mapping[str, Any]]) -> list[PolicyResource]:
     return list(built.values())
 
 
+def _reporter(violations: list[Violation], policy: str, level: EnforcementLevel, names: Mapping[str, str],
+              resource_urn: str | None):
+    """The ``report_violation`` callback: a resource rule's violations belong to the resource being
+    validated (the engine ignores the urn argument there); a stack rule's to the urn it names."""
+    def report_violation(message: str, urn: str | None = None) -> None:
+        target = resource_urn if resource_urn is not None else (urn or "")
+        violations.append(Violation(policy, level.value, target, names.get(target, STACK), message))
+    return report_violation
+
+
 def _unknown_note(policy: Policy, exc: UnknownValueError) -> str:
     return f"can't run policy '{policy.name}' during preview: {exc.message}"
 
@@ -159,12 +169,6 @@ def evaluate(
         shown = EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
         config = rule_config(policy, stack_config)
 
-        def reporter(default_urn: str | None):
-            def report_violation(message: str, urn: str | None = None) -> None:
-                target = default_urn if default_urn is not None else (urn or "")
-                violations.append(Violation(policy.name, shown.value, target, names.get(target, STACK), message))
-            return report_violation
-
         if isinstance(policy, ResourceValidationPolicy):
             for record in resources:
                 args = ResourceValidationArgs(
@@ -172,7 +176,7 @@ def evaluate(
                     providers.get(record.get("provider") or ""), config, stack_tags,
                 )
                 try:
-                    policy.validate(args, reporter(record["urn"]))
+                    policy.validate(args, _reporter(violations, policy.name, shown, names, record["urn"]))
                 except UnknownValueError as exc:
                     violations.append(Violation(policy.name, EnforcementLevel.ADVISORY.value, record["urn"],
                                                 record["name"], _unknown_note(policy, exc)))
@@ -181,7 +185,7 @@ def evaluate(
         elif isinstance(policy, StackValidationPolicy):
             args = StackValidationArgs(stack_resources(resources), config, stack_tags)
             try:
-                policy.validate(args, reporter(None))
+                policy.validate(args, _reporter(violations, policy.name, shown, names, None))
             except UnknownValueError as exc:
                 violations.append(Violation(policy.name, EnforcementLevel.ADVISORY.value, "", STACK,
                                             _unknown_note(policy, exc)))

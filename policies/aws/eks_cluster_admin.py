@@ -1,9 +1,11 @@
 """aws-eks-cluster-admin: EKS access entries grant cluster-admin to nobody but the deployer.
 
-The deployer gets cluster-admin from ``accessConfig.bootstrapClusterCreatorAdminPermissions``.
-Any other ``AccessPolicyAssociation`` of ``AmazonEKSClusterAdminPolicy``, and any access entry
-in the ``system:masters`` group, is a violation unless its principal is listed in the rule's
-``clusterAdminPrincipalArns`` setting (e.g. a break-glass role).
+The deployer is the role named by the stack's ``awsDeployerRoleArn`` (the components give it an
+explicit cluster-admin access entry, with ``bootstrapClusterCreatorAdminPermissions`` off), or
+the cluster creator when that bootstrap flag is on. Any other ``AccessPolicyAssociation`` of
+``AmazonEKSClusterAdminPolicy``, and any access entry in the ``system:masters`` group, is a
+violation unless its principal is listed in the rule's ``clusterAdminPrincipalArns`` setting
+(e.g. a break-glass role).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     if args.resource_type not in (t.EKS_ACCESS_POLICY_ASSOCIATION, t.EKS_ACCESS_ENTRY):
         return
     allowed = set(string_list(setting(args, "clusterAdminPrincipalArns")))
+    allowed |= set(string_list(setting(args, "awsDeployerRoleArn")))
     try:
         principal = dig(args.props, "principalArn", default="")
     except UnknownValueError:
@@ -51,13 +54,17 @@ POLICY = resource_rule(
     name=NAME,
     description=(
         "Checks whether EKS access entries grant cluster-admin (AmazonEKSClusterAdminPolicy or system:masters) "
-        "only to the deployer. Fix: use namespace-scoped view/edit policies, or list a break-glass principal in "
+        "only to the deployer (awsDeployerRoleArn). Fix: use namespace-scoped view/edit policies, or list a break-glass principal in "
         "clusterAdminPrincipalArns."
     ),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,
     properties={
+        "awsDeployerRoleArn": {
+            "type": "string",
+            "description": "The IAM role that runs `pulumi up` (stack config awsDeployerRoleArn): the cluster admin.",
+        },
         "clusterAdminPrincipalArns": {
             "type": "array",
             "items": {"type": "string"},

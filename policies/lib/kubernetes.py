@@ -8,6 +8,7 @@ their values (the Release's ``values`` input) and reviewed on their own.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from . import types as t
@@ -77,6 +78,4 @@ def namespace_of(props: Any) -> str:
 def label_value(value: str) -> str:
     """A tag value as the components turn it into a label value (``components/tags.py``):
     characters outside ``[A-Za-z0-9_.-]`` become ``-``, at most 63, alphanumeric at both ends."""
-    import re
-
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", value)[:63].strip("-_.")

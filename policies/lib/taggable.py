@@ -48,7 +48,7 @@ def supports_tags(resource_type: str) -> bool | None:
         return None
     try:
         cls = getattr(importlib.import_module(mod_info["fqn"]), class_name)
-        init = getattr(cls, "_internal_init")
+        init = cls._internal_init
     except (ImportError, AttributeError):
         return None
     return "tags" in inspect.signature(init).parameters

@@ -113,5 +113,5 @@ def test_policy_pack_project_file_runs_in_the_project_environment():
 def test_readme_table_has_one_row_per_rule_with_its_default_level():
     rows = registry.markdown_table().splitlines()[2:]
     assert len(rows) == len(registry.ALL_POLICIES)
-    for row, policy in zip(rows, registry.ALL_POLICIES):
+    for row, policy in zip(rows, registry.ALL_POLICIES, strict=True):
         assert row.startswith(f"| `{policy.name}` |") and row.endswith(f"| {policy.enforcement_level.value} |")
