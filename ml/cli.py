@@ -14,6 +14,7 @@ exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import logging
@@ -248,7 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         PermissionError,
     )
     try:
-        print(_COMMANDS[args.command](args))
+        # Libraries print progress to stdout (MLflow's run links); keep stdout for the outcome.
+        with contextlib.redirect_stdout(sys.stderr):
+            outcome = _COMMANDS[args.command](args)
+        print(outcome)
     except expected as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_ERROR

@@ -1,7 +1,7 @@
 """Data sets for the training workload: synthetic retail demand and sklearn's bundled iris.
 
-Nothing is downloaded. The demand set is generated from a seed, vectorised with numpy, so the
-same ``(rows, seed)`` always gives the same frame (1M rows take about a second).
+Nothing is downloaded. The demand set is generated from seeds, vectorised with numpy, so the
+same ``(rows, seed, world_seed)`` always gives the same frame (1M rows take about a second).
 
 Demand data set
 ---------------
@@ -120,6 +120,7 @@ def generate_demand(
     rows: int = 100_000,
     seed: int = 0,
     *,
+    world_seed: int = 0,
     n_stores: int = 20,
     n_items: int = 100,
     n_days: int = 730,
@@ -129,8 +130,11 @@ def generate_demand(
 ) -> pd.DataFrame:
     """Generate ``rows`` rows of synthetic retail demand (see the module docstring).
 
-    Rows are a seeded sample without replacement of the ``n_stores x n_items x n_days`` panel,
-    sorted by date, store and item. ``noise=False`` returns the expected demand rounded to the
+    ``world_seed`` fixes the world: each store's and item's demand level, list price and price
+    elasticity. ``seed`` draws the sample from it: which panel cells (without replacement),
+    promotions, price jitter and the Poisson noise. Keeping the world fixed while the seed
+    changes is what makes two training runs comparable on each other's held-out rows.
+    Rows are sorted by date, store and item. ``noise=False`` returns the expected demand rounded to the
     nearest unit instead of a Poisson draw (useful to check the signal in isolation).
     """
     if rows < 1:
@@ -143,13 +147,12 @@ def generate_demand(
             f"rows={rows} exceeds the panel size {n_stores} stores x {n_items} items x "
             f"{n_days} days = {cells}; raise n_days, n_stores or n_items"
         )
+    world = np.random.default_rng(world_seed)
+    store_factor = world.lognormal(mean=0.0, sigma=0.3, size=n_stores)
+    item_base = world.lognormal(mean=np.log(20.0), sigma=0.6, size=n_items)
+    list_price = np.round(world.uniform(1.0, 30.0, size=n_items), 2)
+    elasticity = world.uniform(0.8, 2.0, size=n_items)
     rng = np.random.default_rng(seed)
-
-    # Fixed per-store / per-item parameters (drawn first so they do not depend on `rows`).
-    store_factor = rng.lognormal(mean=0.0, sigma=0.3, size=n_stores)
-    item_base = rng.lognormal(mean=np.log(20.0), sigma=0.6, size=n_items)
-    list_price = np.round(rng.uniform(1.0, 30.0, size=n_items), 2)
-    elasticity = rng.uniform(0.8, 2.0, size=n_items)
     promo_lift = 0.5
     weekday = np.array([0.9, 0.85, 0.9, 0.95, 1.1, 1.35, 1.2])
 

@@ -3,7 +3,8 @@
 Each task is a ``TaskSpec`` in ``TASKS``; ``ml.train`` only looks tasks up in that table.
 
 demand
-    Regression of ``units_sold`` on the synthetic retail set (``ml.data.generate_demand``).
+    Regression of ``units_sold`` on the synthetic retail set (``ml.data.generate_demand``, the
+    default world: every run samples the same stores and items, ``seed`` only changes the sample).
     Time-based split: the last ``test_size`` share of days is held out, as a forecast would be
     judged. Pipeline: column selection -> ``HistGradientBoostingRegressor`` (Poisson loss,
     store and item as native categorical features). Metrics: ``mae`` (gate, lower is better),

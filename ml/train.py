@@ -26,10 +26,12 @@ Two trainings racing on the same model name can both read the same champion; the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,25 @@ class TrainResult:
 def _step(n: int, total: int, message: str) -> float:
     log.info("[%d/%d] %s", n, total, message)
     return time.perf_counter()
+
+
+@contextlib.contextmanager
+def _env(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a block.
+
+    Used for ``MLFLOW_LOG_UV_FILES=false``: the requirements are pinned explicitly, so the
+    uv.lock of whatever directory the caller runs in must not be copied into the model.
+    """
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
 
 
 def _threads(n_rows: int) -> Any:
@@ -230,7 +251,7 @@ def _log_run(
     import mlflow
     from mlflow.models import infer_signature
 
-    with mlflow.start_run() as run:
+    with mlflow.start_run() as run, _env(MLFLOW_LOG_UV_FILES="false"):
         _log_params(spec, pipeline, split, rows, seed)
         mlflow.log_metrics(metrics)
         example = split.x_train.head(5)
