@@ -161,11 +161,13 @@ def summary(resources: list[dict[str, Any]]) -> str:
     return "\n".join([f"{len(resources)} resources ({sum(1 for r in resources if not r['custom'])} components)", *rows])
 
 
-def verdicts(resources: list[dict[str, Any]], stack: str) -> tuple[str, bool]:
+def verdicts(
+    resources: list[dict[str, Any]], stack: str, overrides: dict[str, Any] | None = None
+) -> tuple[str, bool]:
     """Policy verdicts from the offline runner; (text, has_mandatory_violation)."""
     from policies.runner import evaluate, format_verdicts, has_mandatory
 
-    config = stack_config(stack)
+    config = stack_config(stack, overrides)
     violations = evaluate(resources, stack_config=config)
     return format_verdicts(violations), has_mandatory(violations)
 
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(resources) if args.summary else tree(resources))
     if args.no_policies:
         return 0
-    text, failed = verdicts(resources, args.stack)
+    text, failed = verdicts(resources, args.stack, overrides)
     print(text)
     return 1 if failed else 0
 

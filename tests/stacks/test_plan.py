@@ -81,3 +81,12 @@ def test_unknown_stack_is_one_line():
     assert result.returncode != 0
     assert "stack: 'nope' has no Pulumi.nope.yaml; known stacks:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_policy_verdicts_use_the_overridden_config():
+    # A dev stack judged as prod: its volumes are not protected, which prod requires.
+    result = _run_cli("dev", "--set", "environment=prod")
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "data-stores-protected" in result.stdout
+    clean = _run_cli("dev")
+    assert clean.returncode == 0, clean.stdout[-2000:]
