@@ -319,21 +319,24 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def pulumi_type(annotation: Any) -> str:
-    """Pulumi project config knows string, integer, boolean and array; floats travel as strings."""
+def pulumi_type(annotation: Any) -> dict[str, Any]:
+    """Pulumi project config knows string, integer, boolean and array (with ``items``); floats
+    travel as strings. ``X | None`` is typed as X."""
+    import types
     import typing
 
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    base = args[0] if args and typing.get_origin(annotation) is not typing.Annotated else annotation
     if typing.get_origin(annotation) is typing.Annotated:
-        base = typing.get_args(annotation)[0]
-    if base is bool:
-        return "boolean"
-    if base is int:
-        return "integer"
-    if typing.get_origin(base) is list:
-        return "array"
-    return "string"
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+    if typing.get_origin(annotation) is list:
+        (item,) = typing.get_args(annotation) or (str,)
+        return {"type": "array", "items": pulumi_type(item)}
+    if annotation is bool:
+        return {"type": "boolean"}
+    if annotation is int:
+        return {"type": "integer"}
+    return {"type": "string"}
 
 
 def pulumi_config_block() -> dict[str, dict[str, Any]]:
@@ -341,7 +344,7 @@ def pulumi_config_block() -> dict[str, dict[str, Any]]:
     block: dict[str, dict[str, Any]] = {}
     for name, field in StackSettings.model_fields.items():
         alias = field.alias or name
-        entry: dict[str, Any] = {"type": pulumi_type(field.annotation), "description": DESCRIPTIONS[alias]}
+        entry: dict[str, Any] = {**pulumi_type(field.annotation), "description": DESCRIPTIONS[alias]}
         if not field.is_required():
             default = field.default
             if default is not None:

@@ -81,3 +81,12 @@ def test_shipped_stack_files_validate(stack):
     settings = parse_settings(stack_config(stack))
     assert settings.target == {"dev": "local", "prod": "aws", "prod-azure": "azure"}[stack]
     assert settings.protect_data is (stack != "dev")
+
+
+def test_pulumi_types_follow_the_annotations():
+    from stacks.config import pulumi_type
+
+    assert pulumi_type(list[str]) == {"type": "array", "items": {"type": "string"}}
+    assert pulumi_type(int | None) == {"type": "integer"}
+    assert pulumi_type(bool) == {"type": "boolean"}
+    assert pulumi_type(float) == {"type": "string"}
