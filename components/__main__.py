@@ -1,4 +1,4 @@
-"""Serve the six components to other Pulumi languages (``pulumi package add <repo>/components``).
+"""Serve the components (the six platform pieces and ContainerImages) to other Pulumi languages (``pulumi package add <repo>/components``).
 
 The engine starts this file as the plugin's entry point; the schema (package ``mlops``, types
 ``mlops:index:<Name>``) is inferred from the components' Args TypedDicts and output annotations.
@@ -14,6 +14,7 @@ from pulumi.provider.experimental import component_provider_host  # noqa: E402
 
 from components import (  # noqa: E402
     Cluster,
+    ContainerImages,
     InferenceEndpoint,
     Monitoring,
     Network,
@@ -22,7 +23,7 @@ from components import (  # noqa: E402
 )
 
 PACKAGE = "mlops"
-COMPONENTS = [Network, Cluster, Registry, TrainingPlatform, InferenceEndpoint, Monitoring]
+COMPONENTS = [Network, Cluster, Registry, ContainerImages, TrainingPlatform, InferenceEndpoint, Monitoring]
 
 if __name__ == "__main__":
     component_provider_host(COMPONENTS, name=PACKAGE)

@@ -12,7 +12,7 @@ changes: an unchanged build is a no-op, a code change pushes a new tag (never ov
 one, which an IMMUTABLE ECR repository would refuse) and rolls the Deployment out.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the component-provider analyzer needs real types.
 
 import hashlib
 import json

@@ -17,6 +17,7 @@ EXPECTED = {
     "TrainingPlatform": ({"target", "namespace", "storageSize"}, {"trackingUri", "executionRole", "kmsKeyArn"}),
     "InferenceEndpoint": ({"target", "image", "runtime", "minReplicas", "maxReplicas"}, {"url", "endpointName"}),
     "Monitoring": ({"target", "endpointName", "latencyP99Seconds"}, {"dashboardUrl", "alertTarget"}),
+    "ContainerImages": ({"target"}, {"servingImage", "trainingImage", "imageTags", "pullPolicy"}),
 }
 
 
@@ -25,7 +26,7 @@ def schema() -> dict:
     return json.loads(ComponentProvider(COMPONENTS, PACKAGE, None, "0.1.0").schema)
 
 
-def test_six_component_types(schema):
+def test_every_component_type_is_served(schema):
     assert set(schema["resources"]) == {f"mlops:index:{name}" for name in EXPECTED}
     assert all(r["isComponent"] for r in schema["resources"].values())
 
