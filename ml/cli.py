@@ -223,6 +223,9 @@ def _configure_logging() -> None:
     )
     for noisy in ("urllib3", "botocore", "azure", "alembic", "sagemaker"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The sagemaker-mlflow plugin's header provider raises on any tracking URI that is not a
+    # SageMaker ARN, and MLflow logs that as a warning on every request; it is harmless.
+    logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
 
 
 def _one_line(exc: BaseException) -> str:

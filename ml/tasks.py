@@ -74,6 +74,15 @@ def _select(features: tuple[str, ...]) -> ColumnTransformer:
     return ColumnTransformer([("features", "passthrough", list(features))], remainder="drop")
 
 
+def _make(cls: type, defaults: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    """``cls(**defaults, **overrides)``, naming any override ``cls`` does not accept."""
+    known = set(cls().get_params(deep=False))
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown hyper-parameter(s) for {cls.__name__}: {', '.join(unknown)}")
+    return cls(**{**defaults, **overrides})
+
+
 # --- demand -------------------------------------------------------------------------------
 
 
@@ -108,11 +117,10 @@ def _build_demand(seed: int, params: dict[str, Any]) -> Pipeline:
         "early_stopping": "auto",
         "random_state": seed,
     }
-    settings.update(params)
     return Pipeline(
         [
             ("select", _select(data.DEMAND_FEATURES)),
-            ("regressor", HistGradientBoostingRegressor(**settings)),
+            ("regressor", _make(HistGradientBoostingRegressor, settings, params)),
         ]
     )
 
@@ -165,11 +173,10 @@ def _split_iris(frame: pd.DataFrame, test_size: float, seed: int) -> Split:
 
 def _build_iris(seed: int, params: dict[str, Any]) -> Pipeline:
     settings: dict[str, Any] = {"n_estimators": 100, "random_state": seed, "n_jobs": 1}
-    settings.update(params)
     return Pipeline(
         [
             ("select", _select(data.IRIS_FEATURES)),
-            ("classifier", RandomForestClassifier(**settings)),
+            ("classifier", _make(RandomForestClassifier, settings, params)),
         ]
     )
 

@@ -47,6 +47,7 @@ __all__ = [
     "REFERENCE_ARTIFACT",
     "REFERENCE_MAX_ROWS",
     "TrainResult",
+    "thread_limits",
     "train",
 ]
 
@@ -115,8 +116,10 @@ def _env(**values: str) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def _threads(n_rows: int) -> Any:
-    """Thread limits for fitting/predicting on ``n_rows`` rows (one thread on small data)."""
+def thread_limits(n_rows: int) -> Any:
+    """Thread limits for fitting/predicting on ``n_rows`` training rows: one thread below
+    ``_SINGLE_THREAD_BELOW`` rows (OpenMP start-up then costs more than it saves, badly so on a
+    busy machine), the library default above. Use as a context manager."""
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1 if n_rows < _SINGLE_THREAD_BELOW else None)
@@ -313,7 +316,7 @@ def train(
     t1 = _step(2, n, f"splitting {len(frame)} rows")
     split = spec.split(frame, test_size, seed)
     pipeline = spec.build(seed, dict(params or {}))
-    with _threads(len(split.x_train)):
+    with thread_limits(len(split.x_train)):
         t2 = _step(3, n, f"fitting {type(pipeline[-1]).__name__} on {len(split.x_train)} rows")
         pipeline.fit(split.x_train, split.y_train)
         t3 = _step(4, n, f"evaluating on {len(split.x_test)} held-out rows")

@@ -166,7 +166,7 @@ def test_cli_train_reports_an_unknown_hyperparameter_in_one_line(mlflow_uri, cap
                  "--param", "n_trees=3"])
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
-    assert err.startswith("error: ") and "n_trees" in err
+    assert err == "error: unknown hyper-parameter(s) for RandomForestClassifier: n_trees"
 
 
 def test_stdout_of_train_is_one_line(mlflow_uri, monkeypatch):
