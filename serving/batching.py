@@ -8,8 +8,11 @@ drains the queue:
 * only *under load* — when the previous model call served more than one request — it waits up
   to ``max_wait_s`` for more before calling the model, and stops waiting as soon as the batch is
   full. A lone client (concurrency 1) therefore never waits;
-* the model call runs in a worker thread (``executor``), so the event loop keeps accepting and
-  validating requests while the model works; those requests form the next batch.
+* the model call runs on the event loop itself (``executor=None``, what the app uses): requests
+  that arrive meanwhile wait in the socket buffers and are parsed and queued right after, forming
+  the next batch. Measured with wrk on 2 cores (demand model, c=64), this served ~1,550 req/s
+  against ~850 req/s with the call in a worker thread (thread hand-offs and GIL convoys cost
+  more than the overlap gains); c=1 was the same. Pass an executor to run calls in a thread.
 
 Tree and linear models score rows independently, so a row's prediction does not depend on its
 batch mates (``tests/serving/test_batching.py`` checks batched == unbatched). If a merged call
@@ -31,7 +34,7 @@ RunBatch = Callable[[list[dict[str, Any]]], np.ndarray]
 
 
 class MicroBatcher:
-    def __init__(self, run_batch: RunBatch, executor: Executor, *, max_rows: int, max_wait_s: float) -> None:
+    def __init__(self, run_batch: RunBatch, executor: Executor | None, *, max_rows: int, max_wait_s: float) -> None:
         self._run_batch = run_batch
         self._executor = executor
         self.max_rows = max_rows
@@ -111,19 +114,23 @@ class MicroBatcher:
                 self._under_load = len(batch) > 1
                 await self._execute(batch)
 
+    async def _call(self, rows: list[dict[str, Any]]) -> np.ndarray:
+        if self._executor is None:
+            return self._run_batch(rows)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_batch, rows)
+
     async def _execute(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]]) -> None:
-        loop = asyncio.get_running_loop()
         merged = batch[0][0] if len(batch) == 1 else [row for rows, _ in batch for row in rows]
         self.calls += 1
         try:
-            out = await loop.run_in_executor(self._executor, self._run_batch, merged)
+            out = await self._call(merged)
         except Exception as exc:
             if len(batch) == 1:
                 _settle(batch[0][1], exc=exc)
                 return
             for rows, fut in batch:  # isolate the request at fault
                 try:
-                    _settle(fut, await loop.run_in_executor(self._executor, self._run_batch, rows))
+                    _settle(fut, await self._call(rows))
                 except Exception as single:
                     _settle(fut, exc=single)
             return

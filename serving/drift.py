@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 
 class RingBuffer:
@@ -83,13 +83,17 @@ class DriftMonitor:
         self.checked_at: float | None = None
         self.error: str | None = None
 
-    def record(self, frame: pd.DataFrame) -> None:
-        """Add a validated batch's reference columns to the window (request path, O(rows))."""
+    def record(self, columns: Mapping[str, Any]) -> None:
+        """Add a validated batch's reference columns (name -> 1-D values) to the window.
+
+        Request path: O(rows of the batch), no allocation beyond one small block.
+        """
         if self.buffer is None:
             return
-        block = np.empty((len(frame), len(self.features)), dtype=np.float64)
+        n = len(columns[self.features[0]])
+        block = np.empty((n, len(self.features)), dtype=np.float64)
         for j, name in enumerate(self.features):
-            block[:, j] = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            block[:, j] = np.asarray(columns[name], dtype=np.float64)
         finite = np.isfinite(block).all(axis=1)
         self.buffer.add(block if finite.all() else block[finite])
 

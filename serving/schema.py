@@ -117,6 +117,10 @@ class RowSchema:
 
     def to_frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
         """Validated rows as a frame with the signature's column order and dtypes."""
+        return pd.DataFrame(self.to_columns(rows), copy=False)
+
+    def to_columns(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """Validated rows as one array (or Series, for optional columns) per feature."""
         data: dict[str, Any] = {}
         for f in self.features:
             values = [r.get(f.name) for r in rows]
@@ -124,7 +128,7 @@ class RowSchema:
                 data[f.name] = pd.Series(values, dtype="object" if f.type == "string" else None)
                 continue
             data[f.name] = np.array(values, dtype=f.dtype)
-        return pd.DataFrame(data, copy=False)
+        return data
 
     # -- OpenAPI -----------------------------------------------------------------------------
 
