@@ -6,7 +6,7 @@ demand
     Regression of ``units_sold`` on the synthetic retail set (``ml.data.generate_demand``, the
     default world: every run samples the same stores and items, ``seed`` only changes the sample).
     Time-based split: the last ``test_size`` share of days is held out, as a forecast would be
-    judged. Pipeline: column selection -> ``HistGradientBoostingRegressor`` (Poisson loss,
+    judged. Model inputs are the ``DEMAND_FEATURES`` as float64 (signature: all ``double``). Pipeline: column selection -> ``HistGradientBoostingRegressor`` (Poisson loss,
     store and item as native categorical features). Metrics: ``mae`` (gate, lower is better),
     ``rmse``, ``mape`` (mean |error| / actual over rows whose actual is > 0, so zero-sale days do
     not divide by zero).
@@ -96,7 +96,10 @@ def _split_demand(frame: pd.DataFrame, test_size: float, seed: int) -> Split:
     test = frame["date"] > cutoff
     if test.sum() == 0 or (~test).sum() == 0:
         raise ValueError(f"too few rows ({len(frame)}) to hold out the last {test_size:.0%} of days")
+    # Model inputs are float64 throughout: the logged signature then says "double" for every
+    # column, which accepts JSON integers and floats alike (an integer column would reject 3.0).
     feats = list(data.DEMAND_FEATURES)
+    frame = frame.astype({c: np.float64 for c in feats})
     return Split(
         x_train=frame.loc[~test, feats].reset_index(drop=True),
         y_train=frame.loc[~test, data.DEMAND_TARGET].reset_index(drop=True),

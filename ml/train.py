@@ -47,6 +47,7 @@ __all__ = [
     "REFERENCE_ARTIFACT",
     "REFERENCE_MAX_ROWS",
     "TrainResult",
+    "drift_reference_uri",
     "thread_limits",
     "train",
 ]
@@ -355,3 +356,20 @@ def train(
         metrics=metrics,
         model_uri=f"models:/{model_name}/{version}",
     )
+
+
+def drift_reference_uri(
+    model_name: str, alias: str = CHAMPION_ALIAS, *, tracking_uri: str | None = None
+) -> str:
+    """``runs:/<run_id>/drift/reference.csv`` of the version that ``alias`` points to.
+
+    For the serving app: ``mlflow.artifacts.download_artifacts(drift_reference_uri(name))``
+    fetches the reference sample that belongs to the model it serves.
+    """
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    version = client.get_model_version_by_alias(model_name, alias)
+    if not version.run_id:
+        raise ValueError(f"{model_name}@{alias} (version {version.version}) has no source run")
+    return f"runs:/{version.run_id}/{REFERENCE_ARTIFACT}"

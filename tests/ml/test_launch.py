@@ -32,12 +32,14 @@ def test_outputs_file_is_read_and_unknown_keys_ignored(tmp_path, aws_outputs_dic
 
 
 def test_missing_and_secret_outputs_are_named(aws_outputs_dict):
-    values = {**aws_outputs_dict, "kms_key_arn": "[secret]"}
+    # The stacks export "" for outputs a target does not have; that counts as missing too.
+    values = {**aws_outputs_dict, "kms_key_arn": "[secret]", "training_image_uri": ""}
     del values["training_role_arn"]
     with pytest.raises(OutputsError) as err:
         aws_launch.build_trainer(StackOutputs.from_mapping(values), LaunchConfig())
     assert str(err.value).startswith(
-        "stack outputs lack training_role_arn, kms_key_arn (needed for a SageMaker training job)"
+        "stack outputs lack training_image_uri, training_role_arn, kms_key_arn "
+        "(needed for a SageMaker training job)"
     )
 
 

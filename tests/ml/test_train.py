@@ -18,7 +18,14 @@ from mlflow import MlflowClient
 from ml.cli import main
 from ml.data import DEMAND_FEATURES, IRIS_FEATURES
 from ml.drift import DriftReference
-from ml.train import CHAMPION_ALIAS, PROMOTION_TAGS, REFERENCE_ARTIFACT, REFERENCE_MAX_ROWS, train
+from ml.train import (
+    CHAMPION_ALIAS,
+    PROMOTION_TAGS,
+    REFERENCE_ARTIFACT,
+    REFERENCE_MAX_ROWS,
+    drift_reference_uri,
+    train,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,9 +77,9 @@ def test_run_logs_params_metrics_model_and_drift_reference(mlflow_uri):
     assert run.data.params["estimator"] == "HistGradientBoostingRegressor"
     assert int(run.data.params["n_train"]) + int(run.data.params["n_test"]) == 8_000
 
-    path = mlflow.artifacts.download_artifacts(
-        run_id=result.run_id, artifact_path=REFERENCE_ARTIFACT, tracking_uri=mlflow_uri
-    )
+    uri = drift_reference_uri("demand-artifacts", tracking_uri=mlflow_uri)
+    assert uri == f"runs:/{result.run_id}/{REFERENCE_ARTIFACT}"
+    path = mlflow.artifacts.download_artifacts(artifact_uri=uri, tracking_uri=mlflow_uri)
     reference = pd.read_csv(path)
     assert list(reference.columns) == list(DEMAND_FEATURES)
     assert 0 < len(reference) <= REFERENCE_MAX_ROWS
