@@ -27,7 +27,7 @@ HEALTH_READY_PATH = "/health/ready"
 METRICS_PATH = "/metrics"
 PORT_NAME = "http"
 ENV_MODEL_URI = "SERVING_MODEL_URI"
-ENV_TRACKING_URI = "MLFLOW_TRACKING_URI"
+ENV_TRACKING_URI = "SERVING_TRACKING_URI"
 ENV_PORT = "SERVING_PORT"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"

@@ -116,7 +116,7 @@ def test_serving_gets_model_and_tracking_uri_by_env(dev):
     (container,) = pod_spec(one(dev, DEPLOYMENT, "serving-deployment"))["containers"]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["SERVING_MODEL_URI"] == "models:/demand@champion"
-    assert env["MLFLOW_TRACKING_URI"] == "http://training-mlflow.mlops.svc.cluster.local:5000"
+    assert env["SERVING_TRACKING_URI"] == "http://training-mlflow.mlops.svc.cluster.local:5000"
 
 
 def test_service_hpa_and_pdb_target_the_serving_pods(dev):
