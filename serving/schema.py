@@ -2,8 +2,8 @@
 
 A column-based signature (``ColSpec`` inputs) becomes a pydantic ``TypedDict`` named
 ``PredictRow`` with one field per feature: real names, JSON types, ``extra="forbid"`` (an
-unknown name is an error), strict types (``"1.5"`` is not a number, ``2.5`` not an integer,
-``true`` not an integer), finite numbers only (no NaN/Infinity), integers inside the column's
+unknown name is an error), strict types (``"1.5"`` is not a number, ``2.5`` not an integer but
+``2.0`` is, as in JSON Schema; ``true`` and ``"2"`` are not integers), finite numbers only (no NaN/Infinity), integers inside the column's
 range, optional columns only where the signature says ``required: false``. The same types feed
 the OpenAPI document, so ``/docs`` shows the features of the model actually being served.
 
@@ -19,21 +19,30 @@ from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 from serving.errors import InvalidInput, MalformedBody, ModelLoadError, validation_details
 
-# MLflow ColSpec type -> (python annotation, numpy dtype)
-_INT32 = Field(ge=-(2**31), le=2**31 - 1)
-_INT64 = Field(ge=-(2**63), le=2**63 - 1)
+def _whole_number_only(value: Any) -> Any:
+    """Integers as JSON Schema defines them: ``2`` and ``2.0`` yes; ``"2"``, ``true`` no."""
+    if isinstance(value, (str, bytes, bool)):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+# MLflow ColSpec type -> (python annotation, numpy dtype). Integer fields are validated laxly
+# (``2.0`` -> 2, ``2.5`` refused) behind a guard that refuses strings and booleans.
+_WHOLE = BeforeValidator(_whole_number_only)
+_INT32 = Field(ge=-(2**31), le=2**31 - 1, strict=False)
+_INT64 = Field(ge=-(2**63), le=2**63 - 1, strict=False)
 _FINITE = Field(allow_inf_nan=False)
 _FLOAT32 = Field(allow_inf_nan=False, ge=-3.4e38, le=3.4e38)
 _TYPES: dict[str, tuple[Any, str]] = {
     "double": (Annotated[float, _FINITE], "float64"),
     "float": (Annotated[float, _FLOAT32], "float32"),
-    "long": (Annotated[int, _INT64], "int64"),
-    "integer": (Annotated[int, _INT32], "int32"),
+    "long": (Annotated[int, _WHOLE, _INT64], "int64"),
+    "integer": (Annotated[int, _WHOLE, _INT32], "int32"),
     "boolean": (bool, "bool"),
     "string": (Annotated[str, Field(max_length=10_000)], "object"),
     "datetime": (dt.datetime, "datetime64[ns]"),

@@ -33,6 +33,11 @@ def test_the_good_row_is_accepted(client):
     assert isinstance(r.json()["predictions"][0], float)
 
 
+def test_whole_floats_are_integers_as_in_json_schema(client):
+    as_float = {k: float(v) for k, v in GOOD.items()}
+    assert client.post("/predict", json=as_float).json()["predictions"] == client.post("/predict", json=GOOD).json()["predictions"]
+
+
 JSON_CASES = {
     "unknown feature name": (row(colour=1), 422, "invalid_input", "colour"),
     "missing feature": (row(price=...), 422, "invalid_input", "price"),
