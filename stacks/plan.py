@@ -16,6 +16,7 @@ JSON shape (``--json``), one object per resource, components included (``custom:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import runpy
 import sys
@@ -117,10 +118,22 @@ def _engine_string(value: Any) -> str:
 _CAPTURE_LOCK = threading.Lock()
 
 
+def _ensure_event_loop() -> None:
+    """The Pulumi runtime drives its futures on the thread's current event loop; code that ran
+    before (an ASGI test client, asyncio.run) may have closed or unset it."""
+    try:
+        loop = asyncio.get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def capture(stack: str, overrides: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Run ``stacks/__main__.py`` as the host would, under mocks; return the resource records."""
     config = stack_config(stack, overrides)
     with _CAPTURE_LOCK:
+        _ensure_event_loop()
         monitor = RecordingMonitor(PlatformMocks())
         pulumi.runtime.settings.set_root_resource(None)
         pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)

@@ -90,3 +90,13 @@ def test_policy_verdicts_use_the_overridden_config():
     assert "data-stores-protected" in result.stdout
     clean = _run_cli("dev")
     assert clean.returncode == 0, clean.stdout[-2000:]
+
+
+def test_capture_survives_a_closed_event_loop():
+    import asyncio
+
+    from stacks.plan import capture
+
+    asyncio.set_event_loop(None)  # what asyncio.run() and ASGI test clients leave behind
+    resources = capture("dev", {"servingMaxReplicas": "5"})
+    assert any(r["type"] == "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" for r in resources)
