@@ -14,6 +14,7 @@ keeps the old model serving, increments ``serving_model_reload_failures_total`` 
 from __future__ import annotations
 
 import asyncio
+import gc
 import contextlib
 import logging
 import time
@@ -143,6 +144,7 @@ class InferenceService:
         self.reloads += 1
         self.metrics.reloads.inc()
         self.metrics.set_model(new.ref.name, new.ref.version, new.ref.alias or "")
+        _freeze_heap()
         log.info("serving %s version %s%s", new.ref.name, new.ref.version,
                  f" (was {old.ref.version})" if old else "")
 
@@ -218,6 +220,19 @@ class InferenceService:
 
     def drift_status(self) -> dict[str, Any]:
         return {"interval_s": self.settings.drift_interval_s, **self.drift.status()}
+
+
+def _freeze_heap() -> None:
+    """Move everything alive now (libraries, the model) out of the garbage collector's reach.
+
+    Profiled: with pandas/sklearn/MLflow loaded, a full collection walks millions of objects
+    and stalls the event loop for ~70 ms; under load that set p99 (demand model, c=8: p99 83 ms
+    -> 9 ms with the heap frozen, p50 unchanged). Unfreezing first lets a collection free the
+    previous model's reference cycles before the new heap is frozen.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _limit_native_threads(n: int) -> None:
