@@ -84,7 +84,7 @@ def _split_records(value: Any) -> list[dict[str, Any]]:
     for i, row in enumerate(value["data"]):
         if not isinstance(row, list) or len(row) != len(columns):
             raise InvalidInput(f"dataframe_split data[{i}] must be a list of {len(columns)} values")
-        records.append(dict(zip(columns, row)))
+        records.append(dict(zip(columns, row, strict=True)))
     return records
 
 
@@ -93,7 +93,7 @@ def _columns_records(value: dict[str, Any]) -> list[dict[str, Any]]:
     if not value or -1 in lengths or len(lengths) != 1:
         raise InvalidInput("columnar inputs must map each feature name to a list, all of one length")
     names = list(value)
-    return [dict(zip(names, vals)) for vals in zip(*value.values())]
+    return [dict(zip(names, vals, strict=True)) for vals in zip(*value.values(), strict=True)]
 
 
 def _csv_records(body: bytes, schema: RowSchema) -> list[dict[str, Any]]:

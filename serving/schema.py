@@ -24,6 +24,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from serving.errors import InvalidInput, MalformedBody, ModelLoadError, validation_details
 
+
 def _whole_number_only(value: Any) -> Any:
     """Integers as JSON Schema defines them: ``2`` and ``2.0`` yes; ``"2"``, ``true`` no."""
     if isinstance(value, (str, bytes, bool)):

@@ -14,8 +14,8 @@ keeps the old model serving, increments ``serving_model_reload_failures_total`` 
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 import logging
 import time
 from dataclasses import dataclass

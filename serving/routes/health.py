@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from serving.contract import HEALTH_LIVE_PATH, HEALTH_READY_PATH
 from serving.routes.common import service
-from serving.routes.docs import HealthResponse, errors
+from serving.routes.docs import HealthResponse
 
 router = APIRouter(tags=["health"])
 

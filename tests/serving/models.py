@@ -97,7 +97,6 @@ def save(task: str, path: Path, **fit_kwargs: Any) -> Path:
 
 def register(uri: str, name: str, task: str, *, alias: str | None = "champion", **fit_kwargs: Any) -> str:
     """Log + register a version of ``name`` on the server at ``uri``; returns the version."""
-    import mlflow
 
     model, example, signature, x = _log_args(task, **fit_kwargs)
     return _register(uri, name, alias, model, example, signature, x)
@@ -121,7 +120,7 @@ def _register(uri: str, name: str, alias: str | None, model: Any, example: pd.Da
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
-    with mlflow.start_run() as run:
+    with mlflow.start_run():
         info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=example,
                                         serialization_format="cloudpickle", pip_requirements=[])
         with tempfile.TemporaryDirectory() as tmp:

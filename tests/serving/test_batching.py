@@ -53,7 +53,7 @@ def test_concurrent_requests_are_coalesced_and_each_gets_its_own_rows():
         return requests, results
 
     requests, results = run(main)
-    for rows, got in zip(requests, results):
+    for rows, got in zip(requests, results, strict=True):
         assert got.tolist() == [2 * r["id"] for r in rows]
     assert sum(model.calls) == sum(len(r) for r in requests)
     assert len(model.calls) < len(requests)
@@ -71,7 +71,7 @@ def test_batches_respect_max_rows_without_splitting_a_request():
         return requests, results
 
     requests, results = run(main)
-    assert all(len(got) == len(rows) for rows, got in zip(requests, results))
+    assert all(len(got) == len(rows) for rows, got in zip(requests, results, strict=True))
     assert max(c for c in model.calls if c != 100) <= 64
     assert 100 in model.calls  # the oversized request went alone, unsplit
 

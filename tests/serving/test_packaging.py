@@ -197,9 +197,9 @@ def test_dockerfile_runs_non_root_read_only_friendly_with_a_healthcheck():
 
 
 def test_python_m_serving_accepts_sagemakers_serve_argument_and_refuses_others():
-    from serving.__main__ import main
-
     import pytest
+
+    from serving.__main__ import main
 
     with pytest.raises(SystemExit, match="usage: python -m serving"):
         main(["serve", "extra"])
