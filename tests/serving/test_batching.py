@@ -96,13 +96,15 @@ def test_under_load_a_batch_waits_briefly_for_more_requests():
     model = Recorder(delay=0.002)
 
     async def main():
-        batcher = MicroBatcher(model, None, max_rows=1000, max_wait_s=0.05)
+        # max_rows=2: the second request fills the batch, which then goes without waiting out
+        # the (long) window, so nothing here depends on timing.
+        batcher = MicroBatcher(model, None, max_rows=2, max_wait_s=30.0)
         batcher.start()
         await submit_all(batcher, [[{"id": 1}], [{"id": 2}]])  # a merged call: now "under load"
         first = asyncio.ensure_future(batcher.submit([{"id": 3}]))
-        await asyncio.sleep(0.005)  # well inside the wait window
+        await asyncio.sleep(0.005)  # the batcher has taken request 3 and is waiting for more
         second = asyncio.ensure_future(batcher.submit([{"id": 4}]))
-        out = await asyncio.gather(first, second)
+        out = await asyncio.wait_for(asyncio.gather(first, second), timeout=10.0)
         await batcher.stop()
         return out
 
