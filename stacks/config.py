@@ -71,7 +71,7 @@ class CoreSettings(_Base):
     latency_p99_seconds: Annotated[float, Field(gt=0, le=60)] = 0.25
     error_rate: Annotated[float, Field(gt=0, le=1)] = 0.02
     drift_p_value: Annotated[float, Field(gt=0, le=0.5)] = 0.01
-    build_images: bool = False
+    build_images: bool = True
     image_platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
     docker_host: str = ""
     docker_cert_path: str = ""

