@@ -286,6 +286,34 @@ def docker_build_args(build: ImageBuild) -> Any:
     )
 
 
+def push_images(component: Any, name: str, settings: Mapping[str, Any], registry: Any) -> dict[str, Any]:
+    """Build and push every planned image to a cloud registry; deploy by the pushed digest.
+
+    ``repo@sha256:...`` is what was pushed, byte for byte: EKS, SageMaker, AKS and Azure ML all
+    accept it, so a deployment never drifts from its build. Returns the component's outputs but
+    ``pull_policy``, which the backend decides.
+    """
+    import pulumi_docker as docker
+
+    builds = plan_builds(settings)
+    refs: dict[str, pulumi.Output[str]] = {}
+    for key, spec in builds.items():
+        image = docker.Image(
+            f"{name}-{key}",
+            image_name=image_name(settings["repository_urls"], spec),
+            build=docker_build_args(spec),
+            registry=registry,
+            skip_push=False,
+            opts=pulumi.ResourceOptions(parent=component),
+        )
+        refs[key] = image.repo_digest
+    return {
+        "serving_image": refs["serving"],
+        "training_image": refs["training"],
+        "image_tags": {key: spec.tag for key, spec in builds.items()},
+    }
+
+
 class ContainerImages(PlatformComponent):
     """The serving and training images (type token ``mlops:index:ContainerImages``)."""
 

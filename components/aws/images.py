@@ -16,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker as docker
 
-from ..images import docker_build_args, image_name, plan_builds
+from ..images import push_images
 
 PULL_POLICY = "IfNotPresent"
 
@@ -54,23 +54,4 @@ def registry_auth(component: Any, name: str, settings: Any) -> docker.RegistryAr
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    registry = registry_auth(component, name, settings)
-    refs: dict[str, pulumi.Output[str]] = {}
-    builds = plan_builds(settings)
-    for key, spec in builds.items():
-        image = docker.Image(
-            f"{name}-{key}",
-            image_name=image_name(settings.repository_urls, spec),
-            build=docker_build_args(spec),
-            registry=registry,
-            skip_push=False,
-            opts=pulumi.ResourceOptions(parent=component),
-        )
-        # repo@sha256:...: what was pushed, byte for byte (SageMaker and EKS both accept it).
-        refs[key] = image.repo_digest
-    return {
-        "serving_image": refs["serving"],
-        "training_image": refs["training"],
-        "image_tags": {key: spec.tag for key, spec in builds.items()},
-        "pull_policy": PULL_POLICY,
-    }
+    return {**push_images(component, name, settings, registry_auth(component, name, settings)), "pull_policy": PULL_POLICY}

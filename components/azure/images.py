@@ -24,7 +24,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_docker as docker
 
-from ..images import docker_build_args, image_name, plan_builds
+from ..images import push_images
 
 PULL_POLICY = "IfNotPresent"
 #: The user name ACR expects with a refresh token obtained from an Entra token.
@@ -76,23 +76,4 @@ def registry_auth(component: Any, settings: Any) -> docker.RegistryArgs:
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    registry = registry_auth(component, settings)
-    refs: dict[str, pulumi.Output[str]] = {}
-    builds = plan_builds(settings)
-    for key, spec in builds.items():
-        image = docker.Image(
-            f"{name}-{key}",
-            image_name=image_name(settings.repository_urls, spec),
-            build=docker_build_args(spec),
-            registry=registry,
-            skip_push=False,
-            opts=pulumi.ResourceOptions(parent=component),
-        )
-        # repo@sha256:...: AKS and Azure ML deployments pin exactly what was pushed.
-        refs[key] = image.repo_digest
-    return {
-        "serving_image": refs["serving"],
-        "training_image": refs["training"],
-        "image_tags": {key: spec.tag for key, spec in builds.items()},
-        "pull_policy": PULL_POLICY,
-    }
+    return {**push_images(component, name, settings, registry_auth(component, settings)), "pull_policy": PULL_POLICY}

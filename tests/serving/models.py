@@ -120,6 +120,9 @@ def _register(uri: str, name: str, alias: str | None, model: Any, example: pd.Da
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_registry_uri(uri)
+    # MLflow remembers the active experiment id process-wide: after tests that used another
+    # server (tests/ml) it would name an experiment this server does not have.
+    mlflow.set_experiment("serving-tests")
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=example,
                                         serialization_format="cloudpickle", pip_requirements=[])
