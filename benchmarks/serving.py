@@ -30,8 +30,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +42,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.mlflow_server import free_port, stop_process_group  # noqa: E402  (process helpers shared with the tests)
 
 CONCURRENCY = (1, 8, 64)
 N_BODIES = 64
@@ -67,12 +67,6 @@ done = function(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), errors))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fit_and_save(task: str, root: Path) -> tuple[Path, Any, Any]:
@@ -167,14 +161,7 @@ def server(kind: str, model_dir: Path, reference: Path, workers: int, log_dir: P
             time.sleep(0.25)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop_process_group(proc, grace=20)
         log.close()
 
 

@@ -21,8 +21,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,17 +33,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.mlflow_server import free_port, stop_process_group  # noqa: E402  (process helpers shared with the tests)
+
 MODEL_NAME = "demand"
 
 
 def say(message: str) -> None:
     print(f"==> {message}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http(method: str, url: str, body: Any = None, timeout: float = 30) -> tuple[int, Any]:
@@ -93,14 +87,7 @@ def serving_app(env: dict[str, str], log_path: Path):
             yield url
         finally:
             say("stopping the serving app")
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+            stop_process_group(proc, grace=20)
 
 
 def rows_for(frame: Any) -> list[dict[str, Any]]:

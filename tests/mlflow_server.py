@@ -34,13 +34,29 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["mlflow_server", "start_mlflow_server"]
+__all__ = ["free_port", "mlflow_server", "start_mlflow_server", "stop_process_group"]
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 15.0) -> None:
+    """Stop a server started in its own session (``start_new_session=True``): SIGTERM to its
+    whole process group (workers and jobs it spawned go too), SIGKILL after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
 
 
 def _healthy(uri: str) -> bool:
@@ -67,7 +83,7 @@ def start_mlflow_server(
     artifacts = root / "artifacts"
     artifacts.mkdir(exist_ok=True)
     log_path = root / "server.log"
-    port = _free_port()
+    port = free_port()
     uri = f"http://127.0.0.1:{port}"
     # Run the mlflow CLI of the interpreter running the tests (the project's venv).
     cmd = [
@@ -95,17 +111,7 @@ def start_mlflow_server(
     )
 
     def stop() -> None:
-        # The server runs in its own session: signal its process group so worker and job
-        # processes it spawned go too.
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+        stop_process_group(proc)
         if not log.closed:
             log.close()
 

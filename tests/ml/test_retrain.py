@@ -70,7 +70,7 @@ def _versions(client: MlflowClient, name: str) -> int:
 
 def test_drift_triggers_training_and_says_what_it_did(serving, mlflow_uri, capsys):
     serving.serve(_report(shift=1.0))
-    client = MlflowClient(mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     name = "iris-retrain"
     code = main(["retrain-if-drifted", "--serving-url", serving.url + "/", "--task", "iris",
                  "--model-name", name, "--tracking-uri", mlflow_uri])
@@ -84,7 +84,7 @@ def test_drift_triggers_training_and_says_what_it_did(serving, mlflow_uri, capsy
 
 def test_no_drift_trains_nothing(serving, mlflow_uri, capsys):
     serving.serve(_report(shift=0.0))
-    client = MlflowClient(mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     name = "iris-no-retrain"
     code = main(["retrain-if-drifted", "--serving-url", serving.url, "--task", "iris",
                  "--model-name", name, "--tracking-uri", mlflow_uri])

@@ -35,7 +35,7 @@ def _champion(client: MlflowClient, name: str) -> str:
 
 
 def test_gate_promotes_first_and_better_versions_and_refuses_a_worse_one(mlflow_uri):
-    client = MlflowClient(mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     name = "demand-gate"
 
     weak = train("demand", mlflow_uri, name, rows=600, seed=1)
@@ -67,7 +67,7 @@ def test_gate_promotes_first_and_better_versions_and_refuses_a_worse_one(mlflow_
 
 
 def test_run_logs_params_metrics_model_and_drift_reference(mlflow_uri):
-    client = MlflowClient(mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     result = train("demand", mlflow_uri, "demand-artifacts", rows=8_000, seed=5)
     run = client.get_run(result.run_id)
     assert {"mae", "rmse", "mape", "fit_seconds"} <= set(run.data.metrics)
@@ -95,7 +95,7 @@ def test_run_logs_params_metrics_model_and_drift_reference(mlflow_uri):
 
 
 def test_iris_gate_refuses_a_deliberately_weak_config(mlflow_uri):
-    client = MlflowClient(mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     name = "iris-gate"
     good = train("iris", mlflow_uri, name, seed=0)
     assert good.promoted and good.metric_name == "accuracy" and good.metric_value > 0.85
@@ -124,7 +124,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_cli_train_registers_then_a_worse_run_leaves_the_champion(mlflow_uri, monkeypatch, capsys):
-    client = MlflowClient(mlflow_uri)
+    client = MlflowClient(tracking_uri=mlflow_uri, registry_uri=mlflow_uri)
     name = "demand-cli"
     first = _cli("train", "--task", "demand", "--model-name", name, "--rows", "6000", "--seed", "1",
                  "--tracking-uri", mlflow_uri)

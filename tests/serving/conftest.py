@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.mlflow_server import mlflow_server
+from tests.mlflow_server import free_port, mlflow_server, stop_process_group
 from tests.serving import models
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,12 +82,6 @@ def served(app: Any, *, ready: bool = True) -> Iterator[Any]:
         yield client
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serving_process(env: dict[str, str], log_path: Path, timeout: float = 90.0) -> Iterator[str]:
     """``python -m serving`` with ``SERVING_*`` from ``env``; yields its base URL once ready."""
@@ -112,14 +104,7 @@ def serving_process(env: dict[str, str], log_path: Path, timeout: float = 90.0) 
             assert wait_until(up, timeout=timeout, interval=0.2), f"not ready:\n{log_path.read_text()[-3000:]}"
             yield url
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
+            stop_process_group(proc, grace=20)
 
 
 def metric(text: str, metric_name: str, /, **labels: str) -> float:
