@@ -7,6 +7,7 @@ exit code 2, never a traceback.
     python -m ml train --task demand|iris --tracking-uri URI --model-name NAME [--rows N] [--seed S]
     python -m ml retrain-if-drifted --serving-url http://127.0.0.1:PORT [train options]
     python -m ml launch --target local|aws|azure (--stack NAME | --outputs-file F) [options]
+    python -m ml publish-sagemaker-model (--stack NAME | --outputs-file F) [--model-uri URI] [--key K]
 
 ``--tracking-uri`` defaults to ``MLFLOW_TRACKING_URI``.
 """
@@ -116,6 +117,21 @@ def _parser() -> argparse.ArgumentParser:
                         help="local: override the stack's tracking URI (e.g. a port-forward)")
     launch.add_argument("--job-file", default=None, help="azure: write the job YAML here")
     launch.add_argument("--dry-run", action="store_true", help="azure: build but do not submit")
+
+    publish = sub.add_parser(
+        "publish-sagemaker-model",
+        help="package an MLflow model as model.tar.gz and upload it for servingRuntime: sagemaker",
+    )
+    psrc = publish.add_mutually_exclusive_group(required=True)
+    psrc.add_argument("--stack", help="read `pulumi stack output --json --stack NAME`")
+    psrc.add_argument("--outputs-file", help="JSON file with the same keys as the stack outputs")
+    publish.add_argument("--model-uri", default="models:/demand@champion",
+                         help="MLflow model to package (default: models:/demand@champion)")
+    publish.add_argument("--key", default="models/demand/champion/model.tar.gz",
+                         help="S3 key in the artifact bucket; must equal the stack's "
+                         "awsSagemakerModelDataKey (default: its default)")
+    publish.add_argument("--tracking-uri", default=None,
+                         help="override the stack's mlflow_tracking_uri (e.g. a port-forward)")
     return parser
 
 
@@ -212,7 +228,31 @@ def _cmd_launch(args: argparse.Namespace) -> str:
     return launch(args.target, outputs, config, options)
 
 
-_COMMANDS = {"train": _cmd_train, "retrain-if-drifted": _cmd_retrain, "launch": _cmd_launch}
+def _cmd_publish_sagemaker_model(args: argparse.Namespace) -> str:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ml.launch import load_outputs
+    from ml.launch.sagemaker_model import _publish
+
+    outputs = load_outputs(stack=args.stack, outputs_file=args.outputs_file)
+    outputs.require("artifact_bucket", "kms_key_arn", purpose="publishing the SageMaker model")
+    tracking_uri = _check_tracking_uri(args.tracking_uri or outputs.mlflow_tracking_uri)
+    try:
+        uri, packaged = _publish(
+            outputs, args.model_uri, key=args.key, s3_client=None, tracking_uri=tracking_uri
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise CliError(f"upload to s3://{outputs.artifact_bucket}/{args.key} failed: {_one_line(exc)}") from None
+    what = f"{packaged.name} version {packaged.version}" if packaged.version else args.model_uri
+    return f"published {what} (run {packaged.run_id}) to {uri}"
+
+
+_COMMANDS = {
+    "train": _cmd_train,
+    "retrain-if-drifted": _cmd_retrain,
+    "launch": _cmd_launch,
+    "publish-sagemaker-model": _cmd_publish_sagemaker_model,
+}
 
 
 def _configure_logging() -> None:
