@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..kubernetes.serving import ENV_MODEL_URI, ENV_PORT
+from ..kubernetes.serving import ENV_DRIFT_REFERENCE_PATH, ENV_MODEL_URI, ENV_PORT
 from ..kubernetes.tenancy import SERVING_PORT
 from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document
 
@@ -72,7 +72,13 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
             primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
                 image=settings.image,
                 model_data_url=bucket.apply(lambda b: f"s3://{b}/{opts.get('model_data_key', 'models/demand/champion/model.tar.gz')}"),
-                environment={ENV_MODEL_URI: MODEL_DIR, ENV_PORT: str(SERVING_PORT)},
+                # Network isolation: the drift reference travels inside model.tar.gz
+                # (`python -m ml publish-sagemaker-model`), not from MLflow.
+                environment={
+                    ENV_MODEL_URI: MODEL_DIR,
+                    ENV_PORT: str(SERVING_PORT),
+                    ENV_DRIFT_REFERENCE_PATH: f"{MODEL_DIR}/drift/reference.csv",
+                },
             ),
             # The container gets no network at all: the model comes in as model.tar.gz.
             enable_network_isolation=True,

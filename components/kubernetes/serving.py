@@ -29,6 +29,7 @@ PORT_NAME = "http"
 ENV_MODEL_URI = "SERVING_MODEL_URI"
 ENV_TRACKING_URI = "SERVING_TRACKING_URI"
 ENV_PORT = "SERVING_PORT"
+ENV_DRIFT_REFERENCE_PATH = "SERVING_DRIFT_REFERENCE_PATH"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"
 

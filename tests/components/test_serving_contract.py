@@ -20,6 +20,7 @@ def test_probe_paths_port_and_env_names_match_the_app():
     assert k8s_serving.ENV_MODEL_URI == contract.MODEL_URI_ENV
     assert k8s_serving.ENV_TRACKING_URI == contract.TRACKING_URI_ENV
     assert k8s_serving.ENV_PORT == contract.SETTINGS_ENV["port"]
+    assert k8s_serving.ENV_DRIFT_REFERENCE_PATH == contract.SETTINGS_ENV["drift_reference_path"]
 
 
 def test_alert_rules_use_the_metrics_the_app_exports():

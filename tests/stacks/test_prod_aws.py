@@ -247,6 +247,13 @@ def test_sagemaker_endpoint_rolls_out_blue_green_with_rollback_on_5xx(prod_sagem
     assert alarm["metricName"] == "Invocation5XXErrors" and alarm["dimensions"]["EndpointName"] == endpoint["name"]
     model = one(prod_sagemaker, "aws:sagemaker/model:Model", "serving-model")["inputs"]
     assert model["enableNetworkIsolation"] is True and model["vpcConfig"]["subnets"] == [f"network-private-{c}" for c in "abc"]
+    env = model["primaryContainer"]["environment"]
+    # What `python -m ml publish-sagemaker-model` packs: the model at the root, the drift
+    # reference beside it (the container cannot reach MLflow).
+    from ml.launch.sagemaker_model import drift_reference_path
+
+    assert env["SERVING_MODEL_URI"] == "/opt/ml/model"
+    assert env["SERVING_DRIFT_REFERENCE_PATH"] == str(drift_reference_path("/opt/ml/model"))
     target = one(prod_sagemaker, "aws:appautoscaling/target:Target", "serving-scaling-target")["inputs"]
     assert (ints(target["minCapacity"]), ints(target["maxCapacity"])) == (2, 10)
     policy = one(prod_sagemaker, "aws:appautoscaling/policy:Policy", "serving-scaling-policy")["inputs"]
