@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,29 +37,14 @@ def tarball(trained, mlflow_uri, tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's server on 127.0.0.1 (the tests/ml/test_launch.py pattern) with the bucket made."""
+def moto_s3(moto_endpoint: str) -> Iterator[str]:
+    """moto's server on 127.0.0.1 (tests/ml/conftest.py) with the bucket made."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ENDPOINT_URL": endpoint,
-    }.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     boto3.client("s3", region_name="eu-west-1").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
-    yield endpoint
-    server.stop()
+    yield moto_endpoint
 
 
 def _outputs(mlflow_uri: str, **drop_or_change) -> dict[str, str]:
