@@ -33,9 +33,8 @@ import pulumi_kubernetes.networking.v1 as net
 
 from ..naming import k8s_name
 from . import alerts, dashboard
-from .security import RESTRICTED_NAMESPACE_LABELS
 from .serving import METRICS_PATH, PORT_NAME
-from .tenancy import APP, NAMESPACE_NAME_LABEL, PROMETHEUS_APP, SERVING_APP
+from .tenancy import APP, NAMESPACE_NAME_LABEL, PROMETHEUS_APP, SERVING_APP, create_isolated_namespace
 
 CHART = "kube-prometheus-stack"
 #: Pinned: an upgrade is a reviewed change (CRDs move with it). 79.7.1 was released 2025-11-20.
@@ -300,28 +299,18 @@ def create_stack(
 ) -> StackObjects:
     """The monitoring namespace, its NetworkPolicies and the kube-prometheus-stack release."""
     names = StackNames(release=k8s_name(name)[:53].rstrip("-"))
-    opts = pulumi.ResourceOptions(parent=parent)
-    ns = core.Namespace(
-        f"{name}-namespace",
-        metadata=meta.ObjectMetaArgs(
-            name=pulumi.Output.from_input(platform_namespace).apply(monitoring_namespace),
-            labels={**labels, **RESTRICTED_NAMESPACE_LABELS},
-        ),
-        # Prometheus' volume comes from its StatefulSet's claim template and outlives the
-        # release (claims are retained), but not the namespace: protecting the namespace is
-        # what keeps the metrics history when data is protected.
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    # Prometheus' volume comes from its StatefulSet's claim template and outlives the release
+    # (claims are retained), but not the namespace: protecting the namespace is what keeps the
+    # metrics history when data is protected.
+    isolated = create_isolated_namespace(
+        name,
+        pulumi.Output.from_input(platform_namespace).apply(monitoring_namespace),
+        labels,
+        policy_specs(names),
+        parent,
+        protect=protect,
     )
-    ns_name = ns.metadata.apply(lambda m: m.name)
-    policies = [
-        net.NetworkPolicy(
-            f"{name}-{role}",
-            metadata=meta.ObjectMetaArgs(name=role, namespace=ns_name, labels=dict(labels)),
-            spec=spec,
-            opts=opts,
-        )
-        for role, spec in policy_specs(names).items()
-    ]
+    ns, ns_name, policies = isolated.namespace, isolated.name, isolated.policies
     release = helm.Release(
         f"{name}-stack",
         helm.ReleaseArgs(

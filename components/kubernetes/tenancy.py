@@ -106,24 +106,22 @@ def policy_specs(ingress_namespace: str) -> dict[str, net.NetworkPolicySpecArgs]
     }
 
 
-def create_tenancy(
+def create_isolated_namespace(
     name: str,
-    namespace: str,
+    namespace: pulumi.Input[str],
     labels: Mapping[str, str],
+    specs: Mapping[str, net.NetworkPolicySpecArgs],
     parent: pulumi.Resource,
-    ingress_namespace: str = "ingress-nginx",
     provider: pulumi.ProviderResource | None = None,
+    protect: bool = False,
 ) -> Tenancy:
-    """Create the namespace (restricted Pod Security) and its baseline NetworkPolicies.
-
-    ``provider`` overrides the one inherited from ``parent`` (the cloud Cluster backends pass
-    the provider of the cluster they just made).
-    """
+    """A namespace under the restricted Pod Security Standard with one NetworkPolicy per entry
+    of ``specs`` (role -> spec; include a default-deny). ``protect`` guards the namespace only."""
     opts = pulumi.ResourceOptions(parent=parent, provider=provider)
     ns = core.Namespace(
         f"{name}-namespace",
         metadata=meta.ObjectMetaArgs(name=namespace, labels={**labels, **RESTRICTED_NAMESPACE_LABELS}),
-        opts=opts,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=protect),
     )
     ns_name = ns.metadata.apply(lambda m: m.name)
     policies = [
@@ -133,6 +131,24 @@ def create_tenancy(
             spec=spec,
             opts=opts,
         )
-        for role, spec in policy_specs(ingress_namespace).items()
+        for role, spec in specs.items()
     ]
     return Tenancy(namespace=ns, name=ns_name, policies=policies)
+
+
+def create_tenancy(
+    name: str,
+    namespace: str,
+    labels: Mapping[str, str],
+    parent: pulumi.Resource,
+    ingress_namespace: str = "ingress-nginx",
+    provider: pulumi.ProviderResource | None = None,
+) -> Tenancy:
+    """Create the platform namespace (restricted Pod Security) and its baseline NetworkPolicies.
+
+    ``provider`` overrides the one inherited from ``parent`` (the cloud Cluster backends pass
+    the provider of the cluster they just made).
+    """
+    return create_isolated_namespace(
+        name, namespace, labels, policy_specs(ingress_namespace), parent, provider=provider
+    )
