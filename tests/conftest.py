@@ -3,8 +3,9 @@ captured resources. Assertion messages carry the URN so a failure says which res
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,20 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # tests import the project packages from the checkout
     sys.path.insert(0, str(ROOT))
 
+from tests.mlflow_server import SERVER_ENV, mlflow_server  # noqa: E402
+
+# MLflow clients in the test process send no telemetry either.
+os.environ.update({k: v for k, v in SERVER_ENV.items() if "TELEMETRY" in k or k == "DO_NOT_TRACK"})
+
 Resources = list[dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI of one real ``mlflow server`` (sqlite + proxied artifacts) on 127.0.0.1 for the
+    whole session, shared by tests/ml and tests/serving."""
+    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as uri:
+        yield uri
 
 
 def of_type(resources: Resources, type_token: str) -> Resources:

@@ -34,7 +34,16 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["free_port", "mlflow_server", "start_mlflow_server", "stop_process_group"]
+__all__ = ["SERVER_ENV", "free_port", "mlflow_server", "start_mlflow_server", "stop_process_group"]
+
+#: MLflow 3.17 starts a job runner (7 worker processes, ~1.8 GB RSS, children that survive
+#: SIGTERM) unless told not to; nothing here uses server-side jobs. Telemetry is off so nothing
+#: the tests start talks to anything beyond 127.0.0.1.
+SERVER_ENV = {
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+}
 
 
 def free_port() -> int:
@@ -105,6 +114,7 @@ def start_mlflow_server(
     ]
     env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)
+    env.update(SERVER_ENV)
     log = open(log_path, "wb")  # noqa: SIM115 - closed by stop()
     proc = subprocess.Popen(
         cmd, stdout=log, stderr=subprocess.STDOUT, cwd=root, env=env, start_new_session=True

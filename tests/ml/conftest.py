@@ -7,15 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.mlflow_server import mlflow_server
-
-
-@pytest.fixture(scope="session")
-def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URI of a real ``mlflow server`` (sqlite + proxied artifacts) on 127.0.0.1."""
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as uri:
-        yield uri
-
 
 @pytest.fixture
 def aws_outputs_dict() -> dict[str, str]:

@@ -21,16 +21,10 @@ from typing import Any
 
 import pytest
 
-from tests.mlflow_server import free_port, mlflow_server, stop_process_group
+from tests.mlflow_server import free_port, stop_process_group
 from tests.serving import models
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as uri:
-        yield uri
 
 
 @pytest.fixture(scope="session")
