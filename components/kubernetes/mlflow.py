@@ -29,7 +29,37 @@ class MlflowObjects:
     tracking_uri: pulumi.Output[str]
 
 
-def mlflow_command() -> list[str]:
+#: The server's environment. MLflow 3.17 otherwise starts a job runner (7 worker processes,
+#: ~1.8 GiB in all: the OOM kill at a 1 GiB limit) that nothing on the platform uses; telemetry
+#: is off so the server talks to nothing outside the cluster.
+SERVER_ENV = {
+    "HOME": "/tmp",
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+}
+
+#: Host headers of `kubectl port-forward` and of the kubelet's own probes (/health is exempt
+#: from MLflow's check anyway).
+LOCAL_HOSTS = ("localhost", "localhost:*", "127.0.0.1", "127.0.0.1:*")
+
+
+def mlflow_env() -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in SERVER_ENV.items()]
+
+
+def service_hosts(service: str, namespace: str, port: int = MLFLOW_PORT) -> list[str]:
+    """Every Host header an in-cluster client can send for ``service``: the DNS names the
+    cluster resolves (``svc``, ``svc.ns``, ``svc.ns.svc``, ``svc.ns.svc.cluster.local``), each
+    bare and with ``:port`` (MLflow compares the header exactly, port included)."""
+    names = [service, f"{service}.{namespace}", f"{service}.{namespace}.svc", f"{service}.{namespace}.svc.cluster.local"]
+    return [h for n in names for h in (n, f"{n}:{port}")]
+
+
+def mlflow_command(allowed_hosts: list[str] | None = None) -> list[str]:
+    """``allowed_hosts``: MLflow's Host-header allowlist (DNS-rebinding protection). Without
+    it MLflow admits only localhost and private IPs and answers every in-cluster API call made
+    through the Service name with 403."""
     return [
         "mlflow", "server",
         "--host", "0.0.0.0",
@@ -38,6 +68,7 @@ def mlflow_command() -> list[str]:
         "--serve-artifacts",
         "--artifacts-destination", f"{DATA_PATH}/artifacts",
         "--workers", "2",
+        *(["--allowed-hosts", ",".join(allowed_hosts)] if allowed_hosts else []),
     ]
 
 
@@ -49,6 +80,10 @@ def create_mlflow(
     protect: bool = False,
 ) -> MlflowObjects:
     namespace = settings["namespace"]
+    # The Service create_single_writer declares is named `name`.
+    command = pulumi.Output.from_input(namespace).apply(
+        lambda ns: mlflow_command([*service_hosts(name, ns), *LOCAL_HOSTS])
+    )
     objects = create_single_writer(
         name,
         namespace,
@@ -58,8 +93,8 @@ def create_mlflow(
             name="mlflow",
             image=settings["mlflow_image"],
             image_pull_policy="IfNotPresent",
-            command=mlflow_command(),
-            env=[core.EnvVarArgs(name="HOME", value="/tmp")],
+            command=command,
+            env=[core.EnvVarArgs(name=e["name"], value=e["value"]) for e in mlflow_env()],
             ports=[core.ContainerPortArgs(name="http", container_port=MLFLOW_PORT, protocol="TCP")],
             resources=security.resources(
                 settings["cpu_request"], settings["memory_request"], settings["cpu_limit"], settings["memory_limit"]

@@ -30,6 +30,10 @@ ENV_MODEL_URI = "SERVING_MODEL_URI"
 ENV_TRACKING_URI = "SERVING_TRACKING_URI"
 ENV_PORT = "SERVING_PORT"
 ENV_DRIFT_REFERENCE_PATH = "SERVING_DRIFT_REFERENCE_PATH"
+#: First-model bootstrap (serving/contract.py READY_WITHOUT_MODEL_ENV): Ready while the
+#: registry says the model or alias does not exist yet, so a fresh `pulumi up` finishes before
+#: any model is trained; `serving_model_loaded` 0 and the ServingAwaitingModel alert tell someone.
+ENV_READY_WITHOUT_MODEL = "SERVING_READY_WITHOUT_MODEL"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"
 
@@ -60,6 +64,7 @@ def serving_container(settings: Mapping[str, Any]) -> core.ContainerArgs:
             core.EnvVarArgs(name=ENV_MODEL_URI, value=settings["model_uri"]),
             core.EnvVarArgs(name=ENV_TRACKING_URI, value=settings["tracking_uri"]),
             core.EnvVarArgs(name=ENV_PORT, value=str(SERVING_PORT)),
+            core.EnvVarArgs(name=ENV_READY_WITHOUT_MODEL, value="true"),
         ],
         resources=security.resources(
             settings["cpu_request"], settings["memory_request"], settings["cpu_limit"], settings["memory_limit"]
@@ -116,6 +121,9 @@ def create_serving(
                 spec=core.PodSpecArgs(
                     service_account_name=sa.metadata.apply(lambda m: m.name),
                     automount_service_account_token=False,
+                    # Service links would inject SERVING_PORT=tcp://... for the Service named
+                    # `serving`, over the app's own SERVING_PORT setting.
+                    enable_service_links=False,
                     security_context=security.pod_security_context(),
                     containers=[serving_container(settings)],
                     volumes=[security.tmp_volume()],

@@ -67,6 +67,8 @@ def create_single_writer(
                 metadata=meta.ObjectMetaArgs(labels=all_labels),
                 spec=core.PodSpecArgs(
                     automount_service_account_token=False,
+                    # No `<SERVICE>_PORT=tcp://...` variables injected for every Service.
+                    enable_service_links=False,
                     security_context=security.pod_security_context(),
                     containers=[container],
                     volumes=[

@@ -3,7 +3,7 @@ the platform needs. Used by the local Network and by the EKS/AKS Cluster backend
 
 Selectors are label-based, so the rules follow the workloads whatever their instance names:
 serving pods carry ``app.kubernetes.io/name: serving``, MLflow ``mlflow``, training jobs
-``training``, and Prometheus (kube-prometheus-stack) ``app.kubernetes.io/name: prometheus``.
+``mlops-training``, and Prometheus (kube-prometheus-stack) ``app.kubernetes.io/name: prometheus``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from .security import RESTRICTED_NAMESPACE_LABELS
 APP = "app.kubernetes.io/name"
 SERVING_APP = "serving"
 MLFLOW_APP = "mlflow"
-TRAINING_APP = "training"
+#: What ml/launch/local.py labels training Job pods with (tests check the two agree).
+TRAINING_APP = "mlops-training"
 REGISTRY_APP = "registry"
 PROMETHEUS_APP = "prometheus"
 SERVING_PORT = 8080

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
+
 from ..kubernetes.serving import create_serving
 from ..tags import kubernetes_labels
 
@@ -12,6 +14,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     objects = create_serving(name, settings, kubernetes_labels(settings.tags), component)
     return {
         "url": objects.url,
-        "endpoint_name": objects.deployment.metadata.apply(lambda m: m.name),
+        # The declared name, not the Deployment's output: that resolves only once the
+        # Deployment is Ready, and Monitoring (which takes endpoint_name) must not wait on it.
+        "endpoint_name": pulumi.Output.from_input(name),
         "service_account": objects.service_account.metadata.apply(lambda m: m.name),
     }
