@@ -36,7 +36,12 @@ class MonitoringArgs(TypedDict):
     retention_days: NotRequired[int]
     """Metrics / log retention (default 7 days; prod sets more)."""
     alert_email: NotRequired[str]
-    """Where alerts go (optional)."""
+    """Where alerts go (optional). local: Alertmanager mails it through ``alert_smtp_smarthost``."""
+    alert_smtp_smarthost: NotRequired[str]
+    """local only: ``host:port`` of the SMTP relay Alertmanager sends through (required with
+    ``alert_email`` on local)."""
+    alert_smtp_from: NotRequired[str]
+    """local only: sender address of alert mail (default: ``alert_email``)."""
     environment: NotRequired[str]
     """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
     protect_data: NotRequired[bool]
@@ -58,6 +63,8 @@ DEFAULTS: dict[str, Any] = {
     "drift_p_value": 0.01,
     "retention_days": 7,
     "alert_email": "",
+    "alert_smtp_smarthost": "",
+    "alert_smtp_from": "",
     "environment": "dev",
     "protect_data": False,
     "tags": {},

@@ -23,6 +23,9 @@ REQUEST_DURATION = "serving_request_duration_seconds"
 DRIFT_P_VALUE = "serving_drift_p_value"
 #: Gauge: 1 while the drift check flags the live window as drifted, else 0.
 DRIFT_DETECTED = "serving_drift_detected"
+#: Gauge: 1 once a model serves, 0 while the app awaits its first champion (first-model
+#: bootstrap, SERVING_READY_WITHOUT_MODEL).
+MODEL_LOADED = "serving_model_loaded"
 ROUTE_LABEL = "route"
 STATUS_LABEL = "status"
 FEATURE_LABEL = "feature"
@@ -41,6 +44,7 @@ LATENCY_ALERT = "ServingLatencyP99High"
 ERROR_ALERT = "ServingErrorRateHigh"
 DRIFT_ALERT = "ServingFeatureDrift"
 MISSING_ALERT = "ServingMetricsMissing"
+AWAITING_MODEL_ALERT = "ServingAwaitingModel"
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,18 @@ def alert_rules(scope: Scope, thresholds: Thresholds) -> list[AlertRule]:
                 f"The drift test p-value of feature {{{{ $labels.{FEATURE_LABEL} }}}} has stayed "
                 f"below {thresholds.drift_p_value:g} for 30 minutes: live inputs no longer look "
                 "like the training reference. Consider retraining."
+            ),
+        ),
+        AlertRule(
+            name=AWAITING_MODEL_ALERT,
+            expr=f"min by (namespace, service) ({MODEL_LOADED}{scope.selector()}) == 0",
+            for_="30m",
+            severity="warning",
+            summary=f"{where} is Ready but serves no model",
+            description=(
+                f"{where} has answered `awaiting_model` for 30 minutes: its registry has no "
+                "champion yet (first-model bootstrap), so /predict answers 503. Train and "
+                "register a model (python -m ml train / launch)."
             ),
         ),
         AlertRule(

@@ -20,7 +20,7 @@ would only raise TargetDown alerts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ import pulumi_kubernetes.networking.v1 as net
 
 from ..naming import k8s_name
 from . import alerts, dashboard
+from .alerting import alertmanager_config
 from .serving import METRICS_PATH, PORT_NAME
 from .tenancy import APP, NAMESPACE_NAME_LABEL, PROMETHEUS_APP, SERVING_APP, create_isolated_namespace
 
@@ -145,8 +146,21 @@ def _pod_security(user: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def chart_values(names: StackNames, retention_days: int, labels: Mapping[str, str]) -> dict[str, Any]:
-    """Values for kube-prometheus-stack (pure data: tests assert it without mocks)."""
+def chart_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """The platform's labels less ``app.kubernetes.io/*``: the chart sets those keys itself,
+    and passing them again renders objects with duplicated label keys."""
+    return {k: v for k, v in labels.items() if not k.startswith("app.kubernetes.io/")}
+
+
+def chart_values(
+    names: StackNames,
+    retention_days: int,
+    labels: Mapping[str, str],
+    alert_receivers: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """Values for kube-prometheus-stack (pure data: tests assert it without mocks).
+    ``alert_receivers``: where Alertmanager sends alerts (components/kubernetes/alerting.py)."""
+    labels = chart_labels(labels)
     not_nil = {  # select every ServiceMonitor / PodMonitor / PrometheusRule, not only the chart's
         "serviceMonitorSelectorNilUsesHelmValues": False,
         "podMonitorSelectorNilUsesHelmValues": False,
@@ -193,6 +207,7 @@ def chart_values(names: StackNames, retention_days: int, labels: Mapping[str, st
             }
         },
         "alertmanager": {
+            "config": alertmanager_config(alert_receivers),
             "alertmanagerSpec": {
                 "resources": RESOURCES["alertmanager"],
                 "securityContext": _pod_security(PROMETHEUS_USER),
@@ -296,6 +311,7 @@ def create_stack(
     labels: Mapping[str, str],
     parent: pulumi.Resource,
     protect: bool = False,
+    alert_receivers: Sequence[Mapping[str, Any]] = (),
 ) -> StackObjects:
     """The monitoring namespace, its NetworkPolicies and the kube-prometheus-stack release."""
     names = StackNames(release=k8s_name(name)[:53].rstrip("-"))
@@ -320,7 +336,7 @@ def create_stack(
             repository_opts=helm.RepositoryOptsArgs(repo=CHART_REPO),
             namespace=ns_name,
             create_namespace=False,
-            values=chart_values(names, retention_days, labels),
+            values=chart_values(names, retention_days, labels, alert_receivers),
             atomic=True,
             cleanup_on_fail=True,
             max_history=5,

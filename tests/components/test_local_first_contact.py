@@ -96,7 +96,9 @@ def _quantity_mib(q: str) -> float:
     return float(m[1]) * units[m[2]]
 
 
-def _group_rss_mib(pgid: int) -> float:
+def _group_pss_mib(pgid: int) -> float:
+    """Proportional set size summed over the process group: shared pages of the forked workers
+    counted once, as the container's memory cgroup charges them (RSS would count them twice)."""
     total = 0.0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -104,8 +106,8 @@ def _group_rss_mib(pgid: int) -> float:
         try:
             if os.getpgid(int(entry.name)) != pgid:
                 continue
-            for line in (entry / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in (entry / "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1]) / 1024
         except (ProcessLookupError, FileNotFoundError, PermissionError):
             continue
@@ -115,7 +117,7 @@ def _group_rss_mib(pgid: int) -> float:
 @pytest.mark.timeout(400)
 def test_mlflow_runs_as_declared_within_its_memory_limit(dev, tmp_path):
     """Start `mlflow server` with the Deployment's own command and env (paths moved to a temp
-    dir, bound to 127.0.0.1), call its API, and sum the RSS of its whole process group: the
+    dir, bound to 127.0.0.1), call its API, and sum the PSS of its whole process group: the
     declared limit must hold it with room (with the job runner on it is ~1.8 GiB)."""
     container = _container(_mlflow(dev))
     env = {**os.environ, **_env(container), "HOME": str(tmp_path)}
@@ -140,9 +142,9 @@ def test_mlflow_runs_as_declared_within_its_memory_limit(dev, tmp_path):
                     answered += resp.status == 200
             except (urllib.error.URLError, OSError):
                 time.sleep(1)
-            peak = max(peak, _group_rss_mib(proc.pid))
+            peak = max(peak, _group_pss_mib(proc.pid))
         time.sleep(3)  # workers settle after the burst
-        peak = max(peak, _group_rss_mib(proc.pid))
+        peak = max(peak, _group_pss_mib(proc.pid))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -28,6 +28,7 @@ def test_alert_rules_use_the_metrics_the_app_exports():
     assert alerts.REQUEST_DURATION == contract.METRICS["latency"]
     assert alerts.DRIFT_P_VALUE == contract.METRICS["drift_p_value"]
     assert alerts.DRIFT_DETECTED == contract.METRICS["drift_detected"]
+    assert alerts.MODEL_LOADED == contract.METRICS["model_loaded"]
 
 
 def test_the_app_exposes_those_names_with_the_labels_the_rules_read():
