@@ -227,6 +227,30 @@ class Run:
         m = re.match(r"([\d.]+)(KiB|MiB|GiB|B)", out.strip())
         return float(m[1]) * {"B": 1 / 2**20, "KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[m[2]] if m else -1.0
 
+    def cgroup_memory(self, name: str) -> tuple[float, int]:
+        """(peak memory charged to the container's cgroup in MiB, kernel OOM kills inside it):
+        cgroup v1 files of Docker's cgroupfs layout; (-1, -1) where they are not there. A worker
+        OOM-killed inside the pod counts here even when the main process survives."""
+        cid = self.containers[name]
+        base = Path("/sys/fs/cgroup/memory/docker") / sh(DOCKER, "inspect", "--format", "{{.Id}}", cid).stdout.strip()
+        try:
+            peak = int((base / "memory.max_usage_in_bytes").read_text()) / 2**20
+            kills = next(int(line.split()[1]) for line in (base / "memory.oom_control").read_text().splitlines()
+                         if line.startswith("oom_kill "))
+            return peak, kills
+        except (OSError, StopIteration, ValueError):
+            return -1.0, -1
+
+    def memory_check(self, name: str, limit: str, check: str) -> bool:
+        st = self.state(name)
+        peak, kills = self.cgroup_memory(name)
+        died = self.logs(name, 200).count("Child process") if st["Running"] else 0
+        ok = st["Running"] and not st["OOMKilled"] and kills <= 0 and 0 <= peak < 0.9 * quantity_bytes(limit) / 2**20 \
+            and died == 0
+        return self.note(check, ok, f"now {self.mem_mib(name):.0f} MiB, cgroup peak {peak:.0f} MiB of limit {limit}; "
+                                    f"kernel OOM kills {kills}; worker deaths logged {died}; running={st['Running']} "
+                                    f"OOMKilled={st['OOMKilled']}")
+
     def logs(self, name: str, lines: int = 15) -> str:
         p = sh(DOCKER, "logs", "--tail", str(lines), self.containers[name], check=False, timeout=30)
         return (p.stdout + p.stderr)[-1500:]
@@ -268,15 +292,13 @@ class Run:
 
         # 1. MLflow: starts within its startup budget, stays within its memory limit.
         self.start_pod(mlflow_name, pods[mlflow_name], aliases(pods[mlflow_name]["metadata"]["labels"]))
+        limit = pods[mlflow_name]["spec"]["containers"][0]["resources"]["limits"]["memory"]
         ok, detail = self.await_probe(mlflow_name, pods[mlflow_name], "startupProbe")
-        if not self.note("mlflow startup probe", ok, detail + ("" if ok else " | " + self.logs(mlflow_name))):
+        if not self.note("mlflow startup probe", ok, detail + ("" if ok else " | " + self.logs(mlflow_name, 6))):
+            self.memory_check(mlflow_name, limit, "mlflow memory")
             return False
         time.sleep(min(20, max(0, self.left() - 600)))  # let background workers (job runner) come up
-        st = self.state(mlflow_name)
-        mib = self.mem_mib(mlflow_name)
-        limit = pods[mlflow_name]["spec"]["containers"][0]["resources"]["limits"]["memory"]
-        if not self.note("mlflow memory", st["Running"] and not st["OOMKilled"],
-                         f"{mib:.0f} MiB used of limit {limit}; running={st['Running']} OOMKilled={st['OOMKilled']}"):
+        if not self.memory_check(mlflow_name, limit, "mlflow memory"):
             return False
 
         # 2. Serving: Ready before any model exists (a fresh `pulumi up` must finish).
@@ -339,9 +361,7 @@ class Run:
         metrics_ok = code == 200 and re.search(r"^serving_model_loaded(\{[^}]*\})? 1(\.0)?$", text, re.M) is not None
         self.note("/metrics", metrics_ok, f"{code}; serving_model_loaded 1: {metrics_ok}; "
                   f"{len([l for l in text.splitlines() if l.startswith('serving_')])} serving_* samples")
-        st = self.state(mlflow_name)
-        self.note("mlflow after the flow", st["Running"] and not st["OOMKilled"],
-                  f"{self.mem_mib(mlflow_name):.0f} MiB of {limit}, OOMKilled={st['OOMKilled']}")
+        self.memory_check(mlflow_name, limit, "mlflow memory after the flow")
         return all(o["ok"] for o in self.obs)
 
     def sample_rows(self, training_image: str) -> str:
