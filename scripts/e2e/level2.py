@@ -244,9 +244,10 @@ class Run:
     def memory_check(self, name: str, limit: str, check: str) -> bool:
         st = self.state(name)
         peak, kills = self.cgroup_memory(name)
-        died = self.logs(name, 200).count("Child process") if st["Running"] else 0
-        ok = st["Running"] and not st["OOMKilled"] and kills <= 0 and 0 <= peak < 0.9 * quantity_bytes(limit) / 2**20 \
-            and died == 0
+        # Reported, not judged: uvicorn's supervisor also restarts a worker that stops answering
+        # its ping, which a heavily loaded machine causes without any memory pressure.
+        died = len(re.findall(r"Child process \[\d+\] died", self.logs(name, 400)))
+        ok = st["Running"] and not st["OOMKilled"] and kills <= 0 and 0 <= peak < 0.9 * quantity_bytes(limit) / 2**20
         return self.note(check, ok, f"now {self.mem_mib(name):.0f} MiB, cgroup peak {peak:.0f} MiB of limit {limit}; "
                                     f"kernel OOM kills {kills}; worker deaths logged {died}; running={st['Running']} "
                                     f"OOMKilled={st['OOMKilled']}")

@@ -58,7 +58,7 @@ def main() -> int:
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="mlflow-measure-"))
     port = free_port()
-    command = [arg.replace(DATA_PATH, str(data)) for arg in mlflow_command(allowed_hosts=[f"127.0.0.1:{port}", "127.0.0.1"])]
+    command = [arg.replace(f"{DATA_PATH}/", f"{data}/", 1) for arg in mlflow_command(allowed_hosts=[f"127.0.0.1:{port}", "127.0.0.1"])]
     command[command.index("--host") + 1] = "127.0.0.1"
     command[command.index("--port") + 1] = str(port)
     env = {**os.environ, **{e["name"]: e["value"] for e in mlflow_env()}, "HOME": str(data)}
