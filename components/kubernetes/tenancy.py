@@ -23,11 +23,9 @@ SERVING_APP = "serving"
 MLFLOW_APP = "mlflow"
 #: What ml/launch/local.py labels training Job pods with (tests check the two agree).
 TRAINING_APP = "mlops-training"
-REGISTRY_APP = "registry"
 PROMETHEUS_APP = "prometheus"
 SERVING_PORT = 8080
 MLFLOW_PORT = 5000
-REGISTRY_PORT = 5000
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 
 
@@ -96,13 +94,6 @@ def policy_specs(ingress_namespace: str) -> dict[str, net.NetworkPolicySpecArgs]
             ),
             policy_types=["Egress"],
             egress=[net.NetworkPolicyEgressRuleArgs(to=[net.NetworkPolicyPeerArgs(pod_selector=_pods(MLFLOW_APP))], ports=[_port(MLFLOW_PORT)])],
-        ),
-        # Kubelets pull from the in-cluster registry through the node network; pushes come through
-        # `kubectl port-forward`. Both arrive from inside the cluster, never from outside it.
-        "allow-registry-pulls": net.NetworkPolicySpecArgs(
-            pod_selector=_pods(REGISTRY_APP),
-            policy_types=["Ingress"],
-            ingress=[net.NetworkPolicyIngressRuleArgs(from_=[net.NetworkPolicyPeerArgs(namespace_selector=meta.LabelSelectorArgs())], ports=[_port(REGISTRY_PORT)])],
         ),
     }
 

@@ -161,13 +161,13 @@ def test_mlflow_server_serves_artifacts_from_its_volume(dev):
     assert service["ports"][0]["port"] == 5000
 
 
-def test_registry_is_in_cluster_and_hardened(dev):
-    registry = pod_spec(one(dev, DEPLOYMENT, "registry-deployment"))
-    (container,) = registry["containers"]
-    assert container["image"] == "registry:2.8.3"
-    assert container["securityContext"]["runAsNonRoot"] is True
-    service = one(dev, SERVICE, "registry-service")["inputs"]["spec"]
-    assert service["type"] == "ClusterIP"
+def test_no_in_cluster_registry_nothing_would_pull_from(dev):
+    """Images go straight into Minikube's image store (pull policy Never): no registry
+    Deployment, volume, Service or policy is declared, and the images name no registry host."""
+    assert not [r for r in dev if r["name"].startswith("registry-") and r["type"].startswith("kubernetes:")]
+    serving = pod_spec(one(dev, DEPLOYMENT, "serving-deployment"))["containers"][0]
+    assert serving["imagePullPolicy"] == "Never"
+    assert serving["image"].split("/")[0] == "mlops-platform"
 
 
 def test_every_kubernetes_object_carries_the_platform_labels(dev):
@@ -184,4 +184,4 @@ def test_data_volumes_are_protected_only_when_config_says(capture, dev):
     protected = capture("dev", {"protectData": "true"})
     names = {r["name"] for r in protected if r["protect"]}
     # The monitoring namespace guards Prometheus's volume (deleting it deletes the history).
-    assert names == {"training-mlflow-data", "registry-data", "monitoring-namespace"}
+    assert names == {"training-mlflow-data", "monitoring-namespace"}

@@ -123,8 +123,7 @@ def test_mlflow_runs_as_declared_within_its_memory_limit(dev, tmp_path):
     env = {**os.environ, **_env(container), "HOME": str(tmp_path)}
     assert env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] == "false"
     port = free_port()
-    command = [arg.replace("/mlflow", str(tmp_path)) if arg.startswith(("sqlite:", "/mlflow")) else arg
-               for arg in container["command"]]
+    command = [arg.replace("/mlflow/", f"{tmp_path}/", 1) for arg in container["command"]]
     command[command.index("--host") + 1] = "127.0.0.1"
     command[command.index("--port") + 1] = str(port)
     hosts = command.index("--allowed-hosts") + 1
@@ -154,8 +153,10 @@ def test_mlflow_runs_as_declared_within_its_memory_limit(dev, tmp_path):
     assert answered == 20, "mlflow server did not answer its API in time"
     limits = container["resources"]["limits"]
     requests = container["resources"]["requests"]
-    assert peak < 0.8 * _quantity_mib(limits["memory"]), (peak, limits)
-    assert _quantity_mib(requests["memory"]) >= 0.6 * peak, (peak, requests)
+    # The limit leaves room over the measured peak; the request covers it (the scheduler then
+    # never places MLflow where it cannot run).
+    assert peak * 1.25 < _quantity_mib(limits["memory"]), (peak, limits)
+    assert _quantity_mib(requests["memory"]) >= peak, (peak, requests)
 
 
 # ---- defect 3: the first `pulumi up` finishes before any model exists -----------------------
