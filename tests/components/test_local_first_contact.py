@@ -114,7 +114,7 @@ def _group_pss_mib(pgid: int) -> float:
     return total
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(720)
 def test_mlflow_runs_as_declared_within_its_memory_limit(dev, tmp_path):
     """Start `mlflow server` with the Deployment's own command and env (paths moved to a temp
     dir, bound to 127.0.0.1), call its API, and sum the PSS of its whole process group: the
@@ -132,7 +132,7 @@ def test_mlflow_runs_as_declared_within_its_memory_limit(dev, tmp_path):
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     peak, answered = 0.0, 0
     try:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 600  # ~20 s on an idle machine; minutes on a loaded 2-core one
         while time.monotonic() < deadline and answered < 20:
             assert proc.poll() is None, (tmp_path / "server.log").read_text()[-2000:]
             try:
