@@ -37,8 +37,9 @@ class TrainingPlatformArgs(TypedDict):
     cpu_request: NotRequired[str]
     """local only: MLflow server CPU request (default ``250m``)."""
     memory_request: NotRequired[str]
-    """local only: MLflow server memory request (default ``640Mi``: a real server as declared,
-    job runner off, peaked at 599 MiB in its container's cgroup; e2e level 2 measures it)."""
+    """local only: MLflow server memory request (default ``768Mi``: a real server as declared,
+    job runner off, peaked at 534-599 MiB in its container's cgroup (e2e level 2) and 659 MiB
+    PSS as a host process (tests/components/test_local_first_contact.py))."""
     cpu_limit: NotRequired[str]
     """local only: MLflow server CPU limit (default ``1``)."""
     memory_limit: NotRequired[str]
@@ -70,7 +71,7 @@ DEFAULTS: dict[str, Any] = {
     "mlflow_image": MLFLOW_IMAGE,
     "storage_size": "10Gi",
     "cpu_request": "250m",
-    "memory_request": "640Mi",
+    "memory_request": "768Mi",
     "cpu_limit": "1",
     "memory_limit": "1Gi",
     "network_id": None,
