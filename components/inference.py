@@ -12,7 +12,7 @@ from typing import Any, Mapping, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsInferenceOptions
 from .azure.options import AzureInferenceOptions
 from .base import PlatformComponent, Settings, require, with_defaults
@@ -63,6 +63,9 @@ class InferenceEndpointArgs(TypedDict):
     """azure-only options (AML runtime settings)."""
 
 
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"aws": AwsInferenceOptions, "azure": AzureInferenceOptions}
+
 DEFAULTS: dict[str, Any] = {
     "target": None,
     "image": None,
@@ -102,6 +105,7 @@ def resolve_inference_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
     common.check_choice("runtime", merged["runtime"], RUNTIMES)
     allowed = _RUNTIME_TARGETS[merged["runtime"]]

@@ -12,7 +12,7 @@ from typing import Any, Mapping, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsMonitoringOptions
 from .azure.options import AzureMonitoringOptions
 from .base import PlatformComponent, Settings, with_defaults
@@ -49,6 +49,9 @@ class MonitoringArgs(TypedDict):
     """azure-only options."""
 
 
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"aws": AwsMonitoringOptions, "azure": AzureMonitoringOptions}
+
 DEFAULTS: dict[str, Any] = {
     "target": None,
     "endpoint_name": None,
@@ -70,6 +73,7 @@ def resolve_monitoring_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
     common.check_number("latency_p99_seconds", merged["latency_p99_seconds"], 0.001, 60.0)
     common.check_number("error_rate", merged["error_rate"], 0.0001, 1.0)

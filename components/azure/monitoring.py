@@ -130,10 +130,10 @@ def _log_alert(component: Any, logical: str, where: Any, workspace: Any, group: 
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    options = settings.azure or {}
-    runtime = options.get("runtime") or "kubernetes"
+    options = settings.azure  # resolved: every option present (components/spec.py)
+    runtime = options["runtime"]
     endpoint = pulumi.Output.from_input(settings.endpoint_name)
-    where = placement(component, settings, anchor=pulumi.Output.all(endpoint, options.get("network_id")))
+    where = placement(component, settings, anchor=pulumi.Output.all(endpoint, options["network_id"]))
     workspace = pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a))
     project, stack = unique()
 
@@ -157,7 +157,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
 
     minutes_10, minutes_30 = "PT5M", "PT10M"  # windows x failing periods = 10 and 30 minutes
     if runtime == "azureml":
-        endpoint_id = pulumi.Output.all(where.subscription_id, where.resource_group, options.get("workspace_name"), endpoint).apply(
+        endpoint_id = pulumi.Output.all(where.subscription_id, where.resource_group, options["workspace_name"], endpoint).apply(
             lambda a: arm_id(a[0], a[1], "Microsoft.MachineLearningServices/workspaces", a[2], "onlineEndpoints", a[3])
         )
         monitor.MetricAlert(
