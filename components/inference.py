@@ -17,8 +17,6 @@ from .aws.options import AwsInferenceOptions
 from .azure.options import AzureInferenceOptions
 from .base import PlatformComponent, Settings, require, with_defaults
 
-RUNTIMES = ("kubernetes", "sagemaker", "azureml")
-
 
 class InferenceEndpointArgs(TypedDict):
     """Arguments of :class:`InferenceEndpoint`."""
@@ -28,7 +26,8 @@ class InferenceEndpointArgs(TypedDict):
     image: pulumi.Input[str]
     """Serving image, pinned by tag or digest (never ``latest``)."""
     runtime: NotRequired[str]
-    """``kubernetes`` (default; every target) | ``sagemaker`` (aws) | ``azureml`` (azure)."""
+    """``kubernetes`` (default; every target) | ``sagemaker`` (aws) | ``azureml`` (azure): the
+    table components/targets.py RUNTIMES."""
     model_uri: NotRequired[pulumi.Input[str]]
     """What to serve (default ``models:/demand@champion``)."""
     tracking_uri: NotRequired[pulumi.Input[str]]
@@ -88,8 +87,6 @@ DEFAULTS: dict[str, Any] = {
     "azure": {},
 }
 
-_RUNTIME_TARGETS = {"kubernetes": ("local", "aws", "azure"), "sagemaker": ("aws",), "azureml": ("azure",)}
-
 
 def check_image(key: str, image: Any) -> None:
     """Images are pinned: a tag other than latest, or a digest."""
@@ -107,11 +104,7 @@ def resolve_inference_args(args: Mapping[str, Any]) -> Settings:
     common.check_target(merged["target"])
     spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
-    common.check_choice("runtime", merged["runtime"], RUNTIMES)
-    allowed = _RUNTIME_TARGETS[merged["runtime"]]
-    require(merged["target"] in allowed, "runtime", merged["runtime"],
-            f"a runtime of target {merged['target']!r}: "
-            + ", ".join(r for r, t in _RUNTIME_TARGETS.items() if merged["target"] in t))
+    common.check_runtime(merged["target"], merged["runtime"])
     check_image("image", merged["image"])
     common.check_int("min_replicas", merged["min_replicas"], 1, 100)
     common.check_int("max_replicas", merged["max_replicas"], 1, 100)

@@ -144,6 +144,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
             **common,
             **data,
             "endpoint_name": endpoint.endpoint_name,
+            "runtime": s.serving_runtime,
             "namespace": cluster.namespace,
             "latency_p99_seconds": s.latency_p99_seconds,
             "error_rate": s.error_rate,

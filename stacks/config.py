@@ -17,6 +17,8 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.targets import RUNTIMES
+
 PROJECT = "mlops-platform"
 
 
@@ -56,7 +58,7 @@ class CoreSettings(_Base):
     node_size: str = ""
     serving_image: str = "mlops-platform/serving:0.1.0"
     serving_image_pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
-    serving_runtime: Literal["kubernetes", "sagemaker", "azureml"] = "kubernetes"
+    serving_runtime: Literal[tuple(RUNTIMES)] = "kubernetes"  # type: ignore[valid-type]  # components/targets.py
     model_uri: str = "models:/demand@champion"
     serving_min_replicas: Annotated[int, Field(ge=1, le=100)] = 1
     serving_max_replicas: Annotated[int, Field(ge=1, le=100)] = 3

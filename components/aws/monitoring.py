@@ -105,8 +105,7 @@ def dashboard_body(region: str, endpoint: str, variant: str, settings: Any) -> s
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    runtime = settings.aws["runtime"]
-    return RUNTIMES[runtime](component, name, settings)
+    return RUNTIMES[settings.runtime](component, name, settings)
 
 
 def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]:

@@ -150,10 +150,6 @@ class AwsInferenceOptions(_AwsCommon, total=False):
 class AwsMonitoringOptions(_AwsCommon, total=False):
     """aws-only options of Monitoring."""
 
-    runtime: Annotated[str, Opt("kubernetes", choices=("kubernetes", "sagemaker"))]
-    """Serving runtime being watched: ``kubernetes`` (default: the in-cluster Prometheus stack,
-    since CloudWatch cannot take Prometheus histograms) or ``sagemaker`` (CloudWatch: the
-    AWS/SageMaker namespace). Picks where metrics, alerts and the dashboard live."""
     instance_type: Annotated[str, Opt(DEFAULT_SAGEMAKER_INSTANCE_TYPE, check=_matches(_SAGEMAKER_INSTANCE, "a SageMaker instance type such as ml.m5.large"))]
     """sagemaker runtime: the endpoint's instance type, which names its production variant
     (the VariantName dimension of its metrics). Default ``ml.m5.large``."""

@@ -14,12 +14,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..kubernetes.serving import ENV_DRIFT_REFERENCE_PATH, ENV_MODEL_URI, ENV_PORT
-from ..kubernetes.tenancy import SERVING_PORT
+from contract.serving import DEFAULT_PORT as SERVING_PORT
+from contract.serving import DRIFT_REFERENCE_PATH_ENV as ENV_DRIFT_REFERENCE_PATH
+from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
+from contract.serving import PORT_ENV as ENV_PORT
+from contract.serving import SAGEMAKER_INVOCATIONS_PATH, SAGEMAKER_MODEL_DIR
 from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document
 
 #: Where SageMaker unpacks ``model.tar.gz`` in the container (the app serves a local path).
-MODEL_DIR = "/opt/ml/model"
+MODEL_DIR = SAGEMAKER_MODEL_DIR
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 ROLLBACK_WAIT_SECONDS = 600  # canary bake time watched by the rollback alarm
 CANARY_PERCENT = 10
@@ -37,7 +40,7 @@ def variant_name(instance_type: str) -> str:
 
 
 def invocation_url(region: str, endpoint: str) -> str:
-    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint}/invocations"
+    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint}{SAGEMAKER_INVOCATIONS_PATH}"
 
 
 def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:

@@ -32,13 +32,12 @@ import pulumi
 import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.resources as resources
+from contract.serving import AZUREML_ROUTES
 
 from ..kubernetes.serving import (
     ENV_MODEL_URI,
     ENV_PORT,
     ENV_TRACKING_URI,
-    HEALTH_LIVE_PATH,
-    HEALTH_READY_PATH,
     create_serving,
 )
 from ..kubernetes.tenancy import SERVING_PORT
@@ -55,8 +54,10 @@ from .common import (
     role_assignment,
 )
 
-#: The serving app's scoring route for AML (serving/contract.py AZUREML_ROUTES; a test keeps it equal).
-SCORING_PATH = "/invocations"
+#: The serving app's AML routes (contract/serving.py).
+LIVENESS_PATH = AZUREML_ROUTES["liveness_route"]["path"]
+READINESS_PATH = AZUREML_ROUTES["readiness_route"]["path"]
+SCORING_PATH = AZUREML_ROUTES["scoring_route"]["path"]
 COLORS = ("blue", "green")
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
@@ -202,9 +203,9 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
                     os_type=ml.OperatingSystemType.LINUX,
                     description=f"serving image ({color})",
                     inference_config=ml.InferenceContainerPropertiesArgs(
-                        liveness_route=ml.RouteArgs(path=HEALTH_LIVE_PATH, port=SERVING_PORT),
-                        readiness_route=ml.RouteArgs(path=HEALTH_READY_PATH, port=SERVING_PORT),
-                        scoring_route=ml.RouteArgs(path=SCORING_PATH, port=SERVING_PORT),
+                        liveness_route=ml.RouteArgs(path=LIVENESS_PATH, port=AZUREML_ROUTES["liveness_route"]["port"]),
+                        readiness_route=ml.RouteArgs(path=READINESS_PATH, port=AZUREML_ROUTES["readiness_route"]["port"]),
+                        scoring_route=ml.RouteArgs(path=SCORING_PATH, port=AZUREML_ROUTES["scoring_route"]["port"]),
                     ),
                 ),
             ),

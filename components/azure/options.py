@@ -153,6 +153,3 @@ class AzureMonitoringOptions(_AzurePlacement, total=False):
     network_id: Annotated[pulumi.Input[str], Opt(None)]
     """*wired* from Network: orders the alerts after the Log Analytics workspace they query."""
 
-    runtime: Annotated[str, Opt("kubernetes", choices=("kubernetes", "azureml"))]
-    """The InferenceEndpoint runtime watched (``kubernetes`` or ``azureml``): it decides which
-    Log Analytics tables the alert and workbook queries read."""
