@@ -19,20 +19,20 @@ import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as net
 import pulumi_kubernetes.policy.v1 as policy
 
+from contract.serving import DRIFT_REFERENCE_PATH_ENV as ENV_DRIFT_REFERENCE_PATH
+from contract.serving import HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH
+from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
+from contract.serving import PORT_ENV as ENV_PORT
+from contract.serving import TRACKING_URI_ENV as ENV_TRACKING_URI
+
 from . import security
 from .tenancy import APP, MLFLOW_APP, MLFLOW_PORT, PROMETHEUS_APP, SERVING_APP, SERVING_PORT
 
-HEALTH_LIVE_PATH = "/health/live"
-HEALTH_READY_PATH = "/health/ready"
-METRICS_PATH = "/metrics"
 PORT_NAME = "http"
-ENV_MODEL_URI = "SERVING_MODEL_URI"
-ENV_TRACKING_URI = "SERVING_TRACKING_URI"
-ENV_PORT = "SERVING_PORT"
-ENV_DRIFT_REFERENCE_PATH = "SERVING_DRIFT_REFERENCE_PATH"
-#: First-model bootstrap (serving/contract.py READY_WITHOUT_MODEL_ENV): Ready while the
-#: registry says the model or alias does not exist yet, so a fresh `pulumi up` finishes before
-#: any model is trained; `serving_model_loaded` 0 and the ServingAwaitingModel alert tell someone.
+#: First-model bootstrap (the serving app's READY_WITHOUT_MODEL_ENV; not yet in
+#: contract/serving.py on this branch): Ready while the registry says the model or alias does
+#: not exist yet, so a fresh `pulumi up` finishes before any model is trained;
+#: `serving_model_loaded` 0 and the ServingAwaitingModel alert tell someone.
 ENV_READY_WITHOUT_MODEL = "SERVING_READY_WITHOUT_MODEL"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"
