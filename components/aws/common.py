@@ -103,7 +103,8 @@ class AwsContext:
     @property
     def protect(self) -> bool:
         # Network has no generic protect_data argument; its aws options carry the flag instead.
-        return bool(self.settings.get("protect_data", False) or self.options["protect_data"])
+        # (only the Network block declares it, so the other blocks do not have the key).
+        return bool(self.settings.get("protect_data") or self.options.get("protect_data"))
 
     @property
     def tags(self) -> dict[str, str]:

@@ -14,7 +14,7 @@ EXPECTED = {
     "Network": ({"target", "namespace", "cidr", "availabilityZones"}, {"networkId", "privateSubnetIds", "namespace"}),
     "Cluster": ({"target", "namespace", "privateSubnetIds", "nodeCount"}, {"clusterName", "kubeconfig", "provider", "namespace"}),
     "Registry": ({"target", "repositories", "untaggedExpiryDays"}, {"registryUrl", "repositoryUrls", "registryId"}),
-    "TrainingPlatform": ({"target", "namespace", "storageSize"}, {"trackingUri", "executionRole", "kmsKeyArn"}),
+    "TrainingPlatform": ({"target", "namespace", "local"}, {"trackingUri", "executionRole", "kmsKeyArn"}),
     "InferenceEndpoint": ({"target", "image", "runtime", "minReplicas", "maxReplicas"}, {"url", "endpointName"}),
     "Monitoring": ({"target", "endpointName", "latencyP99Seconds"}, {"dashboardUrl", "alertTarget"}),
     "ContainerImages": ({"target"}, {"servingImage", "trainingImage", "imageTags", "pullPolicy"}),
