@@ -13,6 +13,7 @@ demo: bootstrap
 	uv run --frozen python scripts/local_loop.py
 
 test: bootstrap
+	uv run --frozen ruff check components contract stacks tests/components tests/stacks tests/policies/test_type_tokens.py
 	uv run --frozen pytest
 
 plan: bootstrap

@@ -33,10 +33,10 @@ from contract.serving import METRICS_PATH
 
 from ..naming import cloud_name
 from . import queries
+from .common import arm_id, deterministic_guid, log_workspace_id, name as cloud, opts, placement, unique
 
 #: What the agent keeps from the serving pods' /metrics: the series the queries read.
 SCRAPED_METRICS = (queries.REQUESTS_TOTAL, queries.REQUEST_DURATION_BUCKET, queries.DRIFT_P_VALUE, queries.DRIFT_DETECTED)
-from .common import arm_id, deterministic_guid, log_workspace_id, name as cloud, opts, placement, unique
 
 #: Container Insights reads its settings from this ConfigMap (kube-system).
 AGENT_CONFIGMAP = "container-azm-ms-agentconfig"

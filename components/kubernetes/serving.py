@@ -19,8 +19,8 @@ import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as net
 import pulumi_kubernetes.policy.v1 as policy
 
-from contract.serving import DRIFT_REFERENCE_PATH_ENV as ENV_DRIFT_REFERENCE_PATH
-from contract.serving import HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH
+from contract.serving import HEALTH_LIVE_PATH, HEALTH_READY_PATH
+from contract.serving import METRICS_PATH  # noqa: F401 (kubernetes/monitoring.py imports it from here)
 from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
 from contract.serving import PORT_ENV as ENV_PORT
 from contract.serving import TRACKING_URI_ENV as ENV_TRACKING_URI
