@@ -14,9 +14,13 @@ pyfunc path give identical predictions on the input example, and falls back to p
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from serving.errors import ModelLoadError
+from serving.errors import ModelLoadError, ModelNotFound
 from serving.schema import Feature, RowSchema, features_from_signature
 
 log = logging.getLogger("serving.model")
@@ -61,20 +65,99 @@ class ModelSource:
     def _client(self) -> Any:
         from mlflow import MlflowClient
 
+        quiet_sagemaker_header_provider()
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def resolve(self) -> ModelRef:
-        """The exact version behind the URI right now (one registry call for an alias)."""
+        """The exact version behind the URI right now (one registry call for an alias).
+
+        Raises ``ModelNotFound`` when the registry says the model or alias does not exist, and
+        ``ModelLoadError`` for anything else. The registry call is made *without* MLflow's own
+        HTTP retries (7 retries with backoff, ~260 s before a wrong URI or a 5xx surfaces):
+        the caller retries with its own backoff and reports each failure at once.
+        """
         try:
-            if self.alias is not None:
-                mv = self._client().get_model_version_by_alias(self.name, self.alias)
-                return ModelRef(f"models:/{self.name}/{mv.version}", self.name, str(mv.version), self.alias, mv.run_id)
-            if self.pinned_version is not None:
-                mv = self._client().get_model_version(self.name, self.pinned_version)
-                return ModelRef(self.uri, self.name, str(mv.version), None, mv.run_id)
+            if self.alias is not None or self.pinned_version is not None:
+                with _registry_fail_fast():
+                    return self._resolve_registered()
         except Exception as exc:  # registry unreachable, alias missing, ...
-            raise ModelLoadError(f"cannot resolve {self.uri}: {_one_line(exc)}") from exc
+            kind = ModelNotFound if _definitely_missing(exc) else ModelLoadError
+            raise kind(f"cannot resolve {self.uri}: {_one_line(exc)}") from exc
         return ModelRef(self.uri, self.name, _path_version(self.uri), None, _path_run_id(self.uri))
+
+    def _resolve_registered(self) -> ModelRef:
+        if self.alias is not None:
+            mv = self._client().get_model_version_by_alias(self.name, self.alias)
+            return ModelRef(f"models:/{self.name}/{mv.version}", self.name, str(mv.version), self.alias, mv.run_id)
+        mv = self._client().get_model_version(self.name, self.pinned_version)
+        return ModelRef(self.uri, self.name, str(mv.version), None, mv.run_id)
+
+
+def quiet_sagemaker_header_provider() -> None:
+    """Keep the sagemaker-mlflow plugin's request-header provider to SageMaker ARNs.
+
+    The plugin (``aws-runtime`` extra) registers a provider whose ``in_context()`` is always
+    true and whose ``request_headers()`` splits the *global* tracking URI as an ARN: with any
+    other URI (``http://...``) it raises ``IndexError`` on every MLflow request, which MLflow
+    logs as "Encountered unexpected error during resolving request headers: list index out of
+    range". Scoped here: the provider stays active when the tracking URI is an ARN.
+    """
+    try:
+        from mlflow.tracking.request_header.registry import _request_header_provider_registry
+    except ImportError:
+        return
+    for provider in _request_header_provider_registry:
+        if type(provider).__name__ != "MlflowSageMakerRequestHeaderProvider" or getattr(provider, "_arn_only", False):
+            continue
+        provider.in_context = _tracking_uri_is_arn  # type: ignore[method-assign]
+        provider._arn_only = True
+
+
+def _tracking_uri_is_arn() -> bool:
+    import mlflow
+
+    return str(mlflow.get_tracking_uri()).startswith("arn:")
+
+
+#: MLflow's answer when a registered model or version does not exist.
+_NOT_FOUND_CODE = "RESOURCE_DOES_NOT_EXIST"
+#: An unset alias is INVALID_PARAMETER_VALUE "Registered model alias <a> not found." (MLflow 3.x
+#: SQL store); the message is the only thing telling it from a malformed request.
+_ALIAS_NOT_FOUND = re.compile(r"\bRegistered model alias \S+ not found\b")
+
+
+def _definitely_missing(exc: BaseException) -> bool:
+    """True only for the registry's own "does not exist" answers, never for transport errors,
+    HTTP errors without an MLflow error body (a proxy's 403/404/5xx), or malformed URIs."""
+    from mlflow.exceptions import MlflowException
+
+    if not isinstance(exc, MlflowException):
+        return False
+    code = getattr(exc, "error_code", None)
+    if code == _NOT_FOUND_CODE:
+        return True
+    return code == "INVALID_PARAMETER_VALUE" and bool(_ALIAS_NOT_FOUND.search(str(getattr(exc, "message", exc))))
+
+
+_FAIL_FAST_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "15"}
+_env_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _registry_fail_fast() -> Iterator[None]:
+    """MLflow reads its retry/timeout variables per request: set them for this call only (a
+    value the operator set is kept). Serialised: registry calls are one at a time anyway."""
+    with _env_lock:
+        saved = {k: os.environ.get(k) for k in _FAIL_FAST_ENV}
+        for key, value in _FAIL_FAST_ENV.items():
+            if saved[key] is None:
+                os.environ[key] = value
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
 
 
 @dataclass
@@ -124,6 +207,7 @@ def load_model(
     """Load ``ref``, build its schema, load its drift reference and verify it; see the module doc."""
     import mlflow
 
+    quiet_sagemaker_header_provider()
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)

@@ -9,6 +9,13 @@ its input example in a worker thread, and only then replaces the served one (a s
 assignment, so a request sees the old model or the new one, never a mix). A load that fails
 keeps the old model serving, increments ``serving_model_reload_failures_total`` and shows in
 ``GET /model`` under ``last_error``. Until a first model loads, loading is retried with backoff.
+
+First-model bootstrap: with ``ready_without_model`` and a registry that answers *definitively*
+that the model or alias does not exist (``ModelNotFound``), the state is ``awaiting_model``:
+ready for the probes, 503 on scoring, polled every ``poll_interval_s`` (at most 30 s) until a
+first version appears. Every other error (403, 5xx, refused connection, malformed URI) is a
+failure: not ready, ``last_error`` set on the first attempt. A not-found after a model loaded
+is a failure too and never unloads it.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ import pandas as pd
 
 from serving.batching import MicroBatcher
 from serving.drift import DriftMonitor
-from serving.errors import ModelLoadError, ModelNotReady, ModelRejectedInput, PredictionFailed, ServingError
+from serving.contract import STATUS_AWAITING_MODEL
+from serving.errors import ModelLoadError, ModelNotFound, ModelNotReady, ModelRejectedInput, PredictionFailed, ServingError
 from serving.metrics import Metrics
 from serving.model import ModelSource, ServedModel, load_model
 from serving.settings import ServingSettings
@@ -50,6 +58,7 @@ class InferenceService:
         self.model: ServedModel | None = None
         self.drift = DriftMonitor(None, settings.drift_window, settings.drift_min_rows, "no model loaded yet")
         self.last_error: dict[str, Any] | None = None
+        self.awaiting: str | None = None  # why there is no model yet (awaiting_model state)
         self.reload_failures = 0
         self.reloads = 0
         self._batcher: MicroBatcher | None = None
@@ -88,6 +97,13 @@ class InferenceService:
         return self.model is not None
 
     @property
+    def state(self) -> str:
+        """``ready`` | ``awaiting_model`` | ``loading`` (not ready: starting or failing)."""
+        if self.model is not None:
+            return "ready"
+        return STATUS_AWAITING_MODEL if self.awaiting else "loading"
+
+    @property
     def model_calls(self) -> int:
         return 0 if self._batcher is None else self._batcher.calls
 
@@ -98,7 +114,10 @@ class InferenceService:
         while self.model is None:
             await self.reload()
             if self.model is None:
-                await asyncio.sleep(_FIRST_LOAD_BACKOFF[min(attempt, len(_FIRST_LOAD_BACKOFF) - 1)])
+                delay = _FIRST_LOAD_BACKOFF[min(attempt, len(_FIRST_LOAD_BACKOFF) - 1)]
+                if self.awaiting and self.settings.poll_interval_s > 0:
+                    delay = min(self.settings.poll_interval_s, _FIRST_LOAD_BACKOFF[-1])
+                await asyncio.sleep(delay)
                 attempt += 1
         if not self.source.movable or self.settings.poll_interval_s <= 0:
             return
@@ -124,6 +143,12 @@ class InferenceService:
                 )
             except Exception as exc:
                 message = str(exc) if isinstance(exc, ModelLoadError) else f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, ModelNotFound) and self.model is None and self.settings.ready_without_model:
+                    if self.awaiting is None:
+                        log.warning("awaiting the first model version: %s", message)
+                    self.awaiting, self.last_error = message, None
+                    return False
+                self.awaiting = None
                 self.last_error = {"version": version, "error": message, "at": _iso(time.time())}
                 self.reload_failures += 1
                 self.metrics.reload_failures.inc()
@@ -141,6 +166,7 @@ class InferenceService:
         )
         self.model = new
         self.last_error = None
+        self.awaiting = None
         self.reloads += 1
         self.metrics.reloads.inc()
         self.metrics.set_model(new.ref.name, new.ref.version, new.ref.alias or "")
@@ -151,6 +177,8 @@ class InferenceService:
     def model_status(self) -> dict[str, Any]:
         return {
             "loaded": self.model is not None,
+            "status": self.state,
+            "awaiting": self.awaiting,
             "source_uri": self.source.uri,
             "poll_interval_s": self.settings.poll_interval_s if self.source.movable else None,
             **(self.model.describe() if self.model else {}),
@@ -164,8 +192,13 @@ class InferenceService:
     def current(self) -> ServedModel:
         model = self.model
         if model is None:
+            if self.awaiting:
+                raise ModelNotReady(
+                    f"no model to serve yet: {self.source.uri} does not exist in the registry "
+                    "(awaiting its first version)"
+                )
             detail = f" (last error: {self.last_error['error']})" if self.last_error else ""
-            raise ModelNotReady("no model is loaded yet" + detail)
+            raise ModelNotReady(f"no model is loaded yet from {self.source.uri}" + detail)
         return model
 
     async def predict_body(self, body: bytes) -> Prediction:

@@ -81,6 +81,17 @@ class ServingSettings(BaseSettings):
         description="Native threads (OpenMP/BLAS) per model call. 1 suits small batches and "
         "avoids oversubscription with several workers.",
     )
+    ready_without_model: bool = Field(
+        default=False,
+        description="Ready (status awaiting_model) while the registry answers that the model or its "
+        "alias does not exist yet; scoring answers 503 until the first version loads. Any other "
+        "registry error stays not ready. Deployed manifests set it true.",
+    )
+    download_dir: str | None = Field(
+        default=None,
+        description="Where model versions are downloaded (one directory per version, the replaced "
+        "or failed one deleted). Default: <temp dir>/serving-models.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @model_validator(mode="after")
