@@ -104,6 +104,7 @@ SETTINGS_ENV: Final = {
         "max_body_bytes",
         "microbatch_max_rows",
         "microbatch_max_wait_ms",
+        "microbatch_target_ms",
         "drift_window",
         "drift_min_rows",
         "drift_interval_s",

@@ -18,6 +18,8 @@ import contextlib
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -174,6 +176,13 @@ class ServedModel:
     drift_reference: Any | None = None  # ml.drift.DriftReference
     drift_reference_error: str | None = None
     loaded_at: float = field(default_factory=time.time)
+    local_dir: str | None = None  # the download directory this version owns (deleted with it)
+
+    def discard(self) -> None:
+        """Delete this version's downloaded artifacts (the loaded model stays in memory)."""
+        if self.local_dir:
+            shutil.rmtree(self.local_dir, ignore_errors=True)
+            self.local_dir = None
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         out = self.estimator.predict(frame) if self.estimator is not None else self.pyfunc.predict(frame)
@@ -197,22 +206,68 @@ class ServedModel:
         }
 
 
+DOWNLOAD_PREFIX = "serving-model-"
+
+
+def default_download_dir() -> str:
+    return os.path.join(tempfile.gettempdir(), "serving-models")
+
+
+def clear_downloads(download_dir: str) -> None:
+    """Remove version directories a previous process left (an emptyDir survives restarts)."""
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(download_dir):
+            if entry.name.startswith(DOWNLOAD_PREFIX):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _is_remote(uri: str) -> bool:
+    return uri.startswith(("models:/", "runs:/")) or "://" in uri
+
+
 def load_model(
     ref: ModelRef,
     *,
     max_batch_rows: int,
     tracking_uri: str | None = None,
     drift_reference_path: str | None = None,
+    download_dir: str | None = None,
 ) -> ServedModel:
-    """Load ``ref``, build its schema, load its drift reference and verify it; see the module doc."""
+    """Load ``ref``, build its schema, load its drift reference and verify it; see the module doc.
+
+    A registry or run URI is downloaded into a directory of its own under ``download_dir``
+    (MLflow's default is a fresh temp dir per load that nobody deletes); it is deleted here when
+    the load fails, and by ``ServedModel.discard`` when the version is replaced. A local model
+    directory is loaded in place.
+    """
     import mlflow
 
     quiet_sagemaker_header_provider()
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
+    local_dir = None
+    if _is_remote(ref.load_uri):
+        root = download_dir or default_download_dir()
+        os.makedirs(root, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{ref.name}-{ref.version}")[:80]
+        local_dir = tempfile.mkdtemp(prefix=f"{DOWNLOAD_PREFIX}{safe}-", dir=root)
     try:
-        pyfunc = mlflow.pyfunc.load_model(ref.load_uri)
+        return _load(ref, local_dir, max_batch_rows, tracking_uri, drift_reference_path)
+    except BaseException:
+        if local_dir:
+            shutil.rmtree(local_dir, ignore_errors=True)
+        raise
+
+
+def _load(
+    ref: ModelRef, local_dir: str | None, max_batch_rows: int, tracking_uri: str | None,
+    drift_reference_path: str | None,
+) -> ServedModel:
+    import mlflow
+
+    try:
+        pyfunc = mlflow.pyfunc.load_model(ref.load_uri, dst_path=local_dir)
     except Exception as exc:
         raise ModelLoadError(f"cannot load {ref.load_uri}: {_one_line(exc)}") from exc
     signature = pyfunc.metadata.signature
@@ -233,6 +288,7 @@ def load_model(
         pyfunc=pyfunc,
         estimator=estimator,
         input_example=example,
+        local_dir=local_dir,
     )
     verify(model)
     model.drift_reference, model.drift_reference_error = _drift_reference(
@@ -286,8 +342,13 @@ def _drift_reference(
                 return None, "no drift reference: the model has no run and SERVING_DRIFT_REFERENCE_PATH is unset"
             import mlflow
 
+            dst = None
+            if model.local_dir:
+                dst = os.path.join(model.local_dir, "drift")
+                os.makedirs(dst, exist_ok=True)
             path = mlflow.artifacts.download_artifacts(
-                run_id=model.ref.run_id, artifact_path=REFERENCE_ARTIFACT, tracking_uri=tracking_uri
+                run_id=model.ref.run_id, artifact_path=REFERENCE_ARTIFACT, tracking_uri=tracking_uri,
+                dst_path=dst,
             )
         frame = pd.read_csv(path)
         names = [f.name for f in model.features if f.numeric and f.name in frame.columns]

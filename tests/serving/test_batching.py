@@ -24,7 +24,7 @@ class Recorder:
         self.calls: list[int] = []
         self.delay = delay
 
-    def __call__(self, rows):
+    def __call__(self, rows, key=None):
         self.calls.append(len(rows))
         if any(r.get("bad") for r in rows):
             raise ValueError("bad row")
