@@ -60,6 +60,9 @@ class ModelSource:
         alias = _ALIAS_URI.match(uri)
         version = _VERSION_URI.match(uri)
         self.name = (alias or version).group("name") if (alias or version) else _path_name(uri)
+        self.path_meta = {} if (alias or version) else _registered_meta(uri)
+        if self.path_meta.get("model_name"):
+            self.name = str(self.path_meta["model_name"])
         self.alias = alias.group("alias") if alias else None
         self.pinned_version = version.group("version") if version else None
         self.movable = alias is not None  # only an alias can point somewhere else later
@@ -85,7 +88,9 @@ class ModelSource:
         except Exception as exc:  # registry unreachable, alias missing, ...
             kind = ModelNotFound if _definitely_missing(exc) else ModelLoadError
             raise kind(f"cannot resolve {self.uri}: {_one_line(exc)}") from exc
-        return ModelRef(self.uri, self.name, _path_version(self.uri), None, _path_run_id(self.uri))
+        version = self.path_meta.get("model_version")
+        version = str(version) if version not in (None, "") else _path_version(self.uri)
+        return ModelRef(self.uri, self.name, version, None, _path_run_id(self.uri))
 
     def _resolve_registered(self) -> ModelRef:
         if self.alias is not None:
@@ -389,6 +394,19 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _path_name(uri: str) -> str:
     return Path(uri.rstrip("/")).name or uri
+
+
+def _registered_meta(uri: str) -> dict[str, Any]:
+    """``registered_model_meta`` of a model downloaded from the registry (MLflow writes it
+    beside MLmodel; a SageMaker model tarball packed from ``models:/<name>/<v>`` carries it):
+    the registered name and version, so every runtime labels the model alike."""
+    try:
+        import yaml
+
+        meta = yaml.safe_load((Path(uri) / "registered_model_meta").read_text()) or {}
+        return meta if isinstance(meta, dict) else {}
+    except Exception:
+        return {}
 
 
 def _path_version(uri: str) -> str:
