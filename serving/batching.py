@@ -9,7 +9,8 @@ the queue:
 * whatever is queued when it wakes up is taken at once, in order, while it fits the batch size
   (a request is never split; one larger than the batch size goes alone);
 * the batch size is set by rows *and* latency: at most ``max_rows`` rows, and at most the rows
-  that the measured cost per row (a moving average of past calls) lets run in ``target_s``.
+  that the measured cost per row (a moving average over calls of at least ``min_rows`` rows)
+  lets run in ``target_s``, but never fewer than ``min_rows`` (256).
   A fixed row cap (256 before) let only two 100-row requests share a call;
 * only *under load* — when the previous model call served more than one request — it waits up
   to ``max_wait_s`` for more before calling the model, and stops waiting as soon as the batch is
@@ -52,6 +53,7 @@ class MicroBatcher:
         max_wait_s: float,
         target_s: float = 0.0,
         inline_max_rows: int | None = None,
+        min_rows: int = 256,
     ) -> None:
         self._run_batch = run_batch
         self._executor = executor
@@ -59,7 +61,8 @@ class MicroBatcher:
         self.max_wait_s = max_wait_s
         self.target_s = target_s  # 0 = size by rows only
         self.inline_max_rows = inline_max_rows  # None = every call inline (or every call in executor)
-        self.seconds_per_row = 0.0  # moving average over model calls (0 until the first call)
+        self.seconds_per_row = 0.0  # moving average over calls of >= min_rows rows (0 until one)
+        self.min_rows = min_rows
         self._queue: deque[Entry] = deque()
         self._queued_rows = 0
         self._wakeup = asyncio.Event()
@@ -95,10 +98,14 @@ class MicroBatcher:
         return await fut
 
     def batch_rows(self) -> int:
-        """Rows per call now: ``max_rows``, lowered so the estimated call time fits ``target_s``."""
+        """Rows per call now: ``max_rows``, lowered so the estimated call time fits ``target_s``
+        but never below ``min_rows``: a model call has a fixed cost (a 300-tree forest pays
+        joblib overhead per call) that a per-row estimate from small calls would count per row,
+        and shrinking batches then only adds calls."""
         if self.target_s <= 0 or self.seconds_per_row <= 0:
             return self.max_rows
-        return max(1, min(self.max_rows, int(self.target_s / self.seconds_per_row)))
+        floor = min(self.min_rows, self.max_rows)
+        return max(floor, min(self.max_rows, int(self.target_s / self.seconds_per_row)))
 
     def _take(self, room: int, key: Any = _ANY) -> list[Entry]:
         """Queued requests of one key, in order, while they fit in ``room`` rows (at least one)."""
@@ -158,9 +165,9 @@ class MicroBatcher:
             out = self._run_batch(rows, key)
         else:
             out = await asyncio.get_running_loop().run_in_executor(self._executor, self._run_batch, rows, key)
-        per_row = (time.perf_counter() - start) / max(1, len(rows))
-        # inline calls include no hand-off; both estimate the model's cost per row
-        self.seconds_per_row = per_row if self.seconds_per_row == 0 else 0.8 * self.seconds_per_row + 0.2 * per_row
+        if len(rows) >= self.min_rows:  # large calls only: there the fixed cost is amortised
+            per_row = (time.perf_counter() - start) / len(rows)
+            self.seconds_per_row = per_row if self.seconds_per_row == 0 else 0.8 * self.seconds_per_row + 0.2 * per_row
         return out
 
     async def _execute(self, batch: list[Entry], key: Any) -> None:
