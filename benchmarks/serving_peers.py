@@ -356,17 +356,20 @@ def main() -> None:
                             continue
                         best = max(peers, key=lambda k: peers[k]["rps"])
                         o = med["ours"]
-                        line = (f"ratio rows={rows} c={conns}: {o['rps'] / peers[best]['rps']:.2f}x best peer ({best}); "
-                                f"ours p99/p50 {o['p99_ms'] / o['p50_ms']:.1f}; ours probe p99 {o['probe_p99_ms']:.1f} ms")
+                        def div(a: float, b: float) -> float:  # a run may finish no request (0 req/s)
+                            return a / b if b else float("nan")
+
+                        line = (f"ratio rows={rows} c={conns}: {div(o['rps'], peers[best]['rps']):.2f}x best peer ({best}); "
+                                f"ours p99/p50 {div(o['p99_ms'], o['p50_ms']):.1f}; ours probe p99 {o['probe_p99_ms']:.1f} ms")
                         if "mlflow" in peers:
-                            line += f"; vs mlflow {o['rps'] / peers['mlflow']['rps']:.1f}x"
+                            line += f"; vs mlflow {div(o['rps'], peers['mlflow']['rps']):.1f}x"
                         line += "; cpu ms/req " + ", ".join(f"{k} {v['cpu_ms_per_req']:.2f}" for k, v in med.items())
                         print(line)
                 fastest_peer = min((s for s in servers if s.kind != "ours"), key=lambda s: s.cold_start_s, default=None)
                 ours = next((s for s in servers if s.kind == "ours"), None)
                 if ours and fastest_peer:
                     print(f"cold start: ours {ours.cold_start_s:.2f} s, fastest peer {fastest_peer.kind} "
-                          f"{fastest_peer.cold_start_s:.2f} s (ratio {ours.cold_start_s / fastest_peer.cold_start_s:.2f})")
+                          f"{fastest_peer.cold_start_s:.2f} s (ratio {ours.cold_start_s / max(fastest_peer.cold_start_s, 1e-9):.2f})")
             finally:
                 for s in servers:
                     s.stop()
