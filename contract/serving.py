@@ -9,7 +9,7 @@ Routes of the one app (every target runs the same image):
 
 =========================  ==============================================================
 ``GET  /health/live``      200 while the process serves HTTP (Kubernetes liveness, AML liveness)
-``GET  /health/ready``     200 once a model is loaded, else 503 (Kubernetes readiness, AML readiness)
+``GET  /health/ready``     200 once a model is loaded (or awaiting its first one, see below), else 503
 ``POST /predict``          one row (JSON object) or a batch (JSON array) of named features
 ``GET  /model``            name, version, alias, signature, loaded-at, last reload error
 ``GET  /drift/status``     per-feature drift statistics of the recent-input window and the verdict
@@ -46,12 +46,14 @@ __all__ = [
     "PORT_ENV",
     "PREDICT_PATH",
     "PROMETHEUS_MULTIPROC_DIR_ENV",
+    "READY_WITHOUT_MODEL_ENV",
     "ROUTE_LABEL",
     "SAGEMAKER_INVOCATIONS_PATH",
     "SAGEMAKER_MODEL_DIR",
     "SAGEMAKER_PING_PATH",
     "SAGEMAKER_ROUTES",
     "SETTINGS_ENV",
+    "STATUS_AWAITING_MODEL",
     "STATUS_LABEL",
     "TRACKING_URI_ENV",
     "histogram_bucket",
@@ -94,6 +96,12 @@ AZUREML_ROUTES: Final = {
 ENV_PREFIX: Final = "SERVING_"
 MODEL_URI_ENV: Final = "SERVING_MODEL_URI"  # required: models:/<name>@<alias>, models:/<name>/<v>, or a path
 TRACKING_URI_ENV: Final = "SERVING_TRACKING_URI"  # MLflow tracking/registry URI (else MLFLOW_TRACKING_URI)
+#: "true" on every deployed target: while the registry answers that the model (or its alias) does
+#: not exist yet, readiness and /ping are 200 ``{"status": "awaiting_model"}``, scoring routes 503,
+#: ``serving_model_loaded`` 0, and the first champion is loaded as soon as it is registered.
+READY_WITHOUT_MODEL_ENV: Final = "SERVING_READY_WITHOUT_MODEL"
+#: The readiness ``status`` of an app waiting for its first model version (see above).
+STATUS_AWAITING_MODEL: Final = "awaiting_model"
 #: prometheus_client's multiprocess directory; ``python -m serving`` sets one under /tmp when
 #: ``SERVING_WORKERS`` > 1 and it is unset.
 PROMETHEUS_MULTIPROC_DIR_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
@@ -114,6 +122,7 @@ SETTINGS_ENV: Final = {
         "max_body_bytes",
         "microbatch_max_rows",
         "microbatch_max_wait_ms",
+        "microbatch_target_ms",
         "drift_window",
         "drift_min_rows",
         "drift_interval_s",
@@ -121,6 +130,8 @@ SETTINGS_ENV: Final = {
         "poll_interval_s",
         "predict_threads",
         "log_level",
+        "ready_without_model",
+        "download_dir",
     )
 }
 

@@ -1,5 +1,12 @@
 """``python -m serving [serve]``: run the app under uvicorn with ``SERVING_*`` settings.
 
+Locally, against a model directory or a registry::
+
+    SERVING_MODEL_URI=models:/demand@champion SERVING_TRACKING_URI=http://127.0.0.1:5000 \
+        SERVING_PORT=8080 uv run python -m serving
+
+A missing or invalid ``SERVING_*`` variable is one line on stderr naming it (exit status 1).
+
 SageMaker starts containers as ``<image> serve``; the argument is accepted and ignored. With
 ``SERVING_WORKERS`` > 1 prometheus_client runs in multiprocess mode: ``PROMETHEUS_MULTIPROC_DIR``
 is created under the temp dir (a tmpfs in the read-only container) when unset, and emptied at
@@ -24,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     from serving.contract import PROMETHEUS_MULTIPROC_DIR_ENV
     from serving.settings import ServingSettings
 
-    settings = ServingSettings()  # type: ignore[call-arg]
+    settings = load_settings()
     if settings.workers > 1:
         directory = os.environ.get(PROMETHEUS_MULTIPROC_DIR_ENV) or os.path.join(
             tempfile.gettempdir(), "serving-prometheus"
@@ -47,6 +54,31 @@ def main(argv: list[str] | None = None) -> None:
         proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def load_settings() -> object:
+    """``ServingSettings()`` from the environment, or exit with one line per bad variable."""
+    from pydantic import ValidationError
+
+    from serving.contract import ENV_PREFIX
+    from serving.settings import ServingSettings
+
+    try:
+        return ServingSettings()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            field = str(err["loc"][0]) if err.get("loc") else ""
+            var = ENV_PREFIX + field.upper() if field else "SERVING_* settings"
+            if err.get("type") == "missing":
+                info = ServingSettings.model_fields.get(field)
+                hint = f" ({info.description.split('. ')[0]})" if info is not None and info.description else ""
+                problems.append(f"{var} is required{hint}")
+            else:
+                value = err.get("input")
+                got = f" (got {value!r})" if isinstance(value, (str, int, float)) else ""
+                problems.append(f"{var}: {err.get('msg', 'invalid')}{got}")
+        sys.exit("serving: " + "; ".join(problems))
 
 
 if __name__ == "__main__":

@@ -32,9 +32,10 @@ class MetricsMiddleware:
     rely on the metric already including it.
     """
 
-    def __init__(self, app: Any, metrics: Metrics) -> None:
+    def __init__(self, app: Any, metrics: Metrics, static_paths: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.metrics = metrics
+        self.static_paths = static_paths  # FastAPI's own pages (/openapi.json, /docs, ...)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -48,7 +49,7 @@ class MetricsMiddleware:
             if message["type"] == "http.response.start" and not recorded:
                 recorded = True
                 self.metrics.observe_request(
-                    _route(scope), scope["method"], message["status"], time.perf_counter() - start
+                    self._route(scope), scope["method"], message["status"], time.perf_counter() - start
                 )
             await send(message)
 
@@ -56,13 +57,16 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         except Exception:
             if not recorded:
-                self.metrics.observe_request(_route(scope), scope["method"], 500, time.perf_counter() - start)
+                self.metrics.observe_request(self._route(scope), scope["method"], 500, time.perf_counter() - start)
             raise
 
-
-def _route(scope: dict[str, Any]) -> str:
-    route = scope.get("route")
-    return getattr(route, "path", None) or UNMATCHED_ROUTE
+    def _route(self, scope: dict[str, Any]) -> str:
+        route = scope.get("route")
+        path = getattr(route, "path", None)
+        if path:
+            return path
+        # FastAPI's documentation routes are plain Starlette routes that set no scope["route"]
+        return scope["path"] if scope.get("path") in self.static_paths else UNMATCHED_ROUTE
 
 
 def create_app(settings: ServingSettings | None = None, *, source: ModelSource | None = None) -> FastAPI:
@@ -90,7 +94,9 @@ def create_app(settings: ServingSettings | None = None, *, source: ModelSource |
     for router in ROUTERS:
         app.include_router(router)
     install_error_handlers(app)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    static = frozenset(p for p in (app.openapi_url, app.docs_url, app.redoc_url,
+                                   app.swagger_ui_oauth2_redirect_url) if p)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, static_paths=static)
     _install_model_openapi(app, service)
     return app
 

@@ -1,18 +1,25 @@
 """Adaptive micro-batching: concurrent requests share one model call.
 
-Each request ``submit``s its validated rows and awaits its slice of the answer. One asyncio task
-drains the queue:
+Each request ``submit``s its validated rows *with the model that validated them* (``key``) and
+awaits its slice of the answer. Only requests of the same key share a call, and the call runs
+with that key: a request queued across a model swap is still run by the model that validated it
+(never by a newer model whose signature it was not checked against). One asyncio task drains
+the queue:
 
-* whatever is queued when it wakes up is taken at once, up to ``max_rows`` rows (a request is
-  never split; one larger than ``max_rows`` goes alone);
+* whatever is queued when it wakes up is taken at once, in order, while it fits the batch size
+  (a request is never split; one larger than the batch size goes alone);
+* the batch size is set by rows *and* latency: at most ``max_rows`` rows, and at most the rows
+  that the measured cost per row (a moving average over calls of at least ``min_rows`` rows)
+  lets run in ``target_s``, but never fewer than ``min_rows`` (256).
+  A fixed row cap (256 before) let only two 100-row requests share a call;
 * only *under load* — when the previous model call served more than one request — it waits up
   to ``max_wait_s`` for more before calling the model, and stops waiting as soon as the batch is
   full. A lone client (concurrency 1) therefore never waits;
-* the model call runs on the event loop itself (``executor=None``, what the app uses): requests
-  that arrive meanwhile wait in the socket buffers and are parsed and queued right after, forming
-  the next batch. Measured with wrk on 2 cores (demand model, c=64), this served ~1,550 req/s
-  against ~850 req/s with the call in a worker thread (thread hand-offs and GIL convoys cost
-  more than the overlap gains); c=1 was the same. Pass an executor to run calls in a thread.
+* calls of at most ``inline_max_rows`` rows run on the event loop itself (for 1-row requests
+  under concurrency this measured ~1,550 req/s against ~850 with every call in a worker thread:
+  thread hand-offs and GIL convoys cost more than the overlap gains). Larger calls run in
+  ``executor`` (one thread in the app), so a long model call never holds the event loop and the
+  health probes keep answering while inference is saturated.
 
 Tree and linear models score rows independently, so a row's prediction does not depend on its
 batch mates (``tests/serving/test_batching.py`` checks batched == unbatched). If a merged call
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -30,16 +38,32 @@ from typing import Any
 
 import numpy as np
 
-RunBatch = Callable[[list[dict[str, Any]]], np.ndarray]
+RunBatch = Callable[[list[dict[str, Any]], Any], np.ndarray]
+_ANY = object()  # _take: the first queued request decides the key
+Entry = tuple[list[dict[str, Any]], Any, "asyncio.Future[np.ndarray]"]
 
 
 class MicroBatcher:
-    def __init__(self, run_batch: RunBatch, executor: Executor | None, *, max_rows: int, max_wait_s: float) -> None:
+    def __init__(
+        self,
+        run_batch: RunBatch,
+        executor: Executor | None,
+        *,
+        max_rows: int,
+        max_wait_s: float,
+        target_s: float = 0.0,
+        inline_max_rows: int | None = None,
+        min_rows: int = 256,
+    ) -> None:
         self._run_batch = run_batch
         self._executor = executor
         self.max_rows = max_rows
         self.max_wait_s = max_wait_s
-        self._queue: deque[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]] = deque()
+        self.target_s = target_s  # 0 = size by rows only
+        self.inline_max_rows = inline_max_rows  # None = every call inline (or every call in executor)
+        self.seconds_per_row = 0.0  # moving average over calls of >= min_rows rows (0 until one)
+        self.min_rows = min_rows
+        self._queue: deque[Entry] = deque()
         self._queued_rows = 0
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -57,30 +81,48 @@ class MicroBatcher:
                 await self._task
             self._task = None
         while self._queue:
-            _, fut = self._queue.popleft()
+            _, _, fut = self._queue.popleft()
             if not fut.done():
                 fut.set_exception(RuntimeError("server shutting down"))
 
-    async def submit(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        """Predictions for ``rows``, in order (computed together with concurrent requests)."""
+    @property
+    def queued_rows(self) -> int:
+        return self._queued_rows
+
+    async def submit(self, rows: list[dict[str, Any]], key: Any = None) -> np.ndarray:
+        """Predictions for ``rows`` by ``key`` (the model that validated them), in order."""
         fut: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
-        self._queue.append((rows, fut))
+        self._queue.append((rows, key, fut))
         self._queued_rows += len(rows)
         self._wakeup.set()
         return await fut
 
-    def _take(self, room: int) -> list[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]]:
-        """Queued requests while they fit in ``room`` rows (at least one request)."""
-        taken = []
+    def batch_rows(self) -> int:
+        """Rows per call now: ``max_rows``, lowered so the estimated call time fits ``target_s``
+        but never below ``min_rows``: a model call has a fixed cost (a 300-tree forest pays
+        joblib overhead per call) that a per-row estimate from small calls would count per row,
+        and shrinking batches then only adds calls."""
+        if self.target_s <= 0 or self.seconds_per_row <= 0:
+            return self.max_rows
+        floor = min(self.min_rows, self.max_rows)
+        return max(floor, min(self.max_rows, int(self.target_s / self.seconds_per_row)))
+
+    def _take(self, room: int, key: Any = _ANY) -> list[Entry]:
+        """Queued requests of one key, in order, while they fit in ``room`` rows (at least one)."""
+        taken: list[Entry] = []
         while self._queue:
             n = len(self._queue[0][0])
-            if taken and n > room:
+            head_key = self._queue[0][1]
+            if taken and (n > room or head_key is not key):
                 break
-            rows, fut = self._queue.popleft()
+            if not taken and key is not _ANY and head_key is not key:
+                break
+            entry = self._queue.popleft()
             self._queued_rows -= n
-            room -= n
-            if not fut.done():  # a cancelled request (client gone) is dropped
-                taken.append((rows, fut))
+            if not entry[2].done():  # a cancelled request (client gone) is dropped
+                taken.append(entry)
+                room -= n
+                key = head_key
         return taken
 
     async def _loop(self) -> None:
@@ -89,11 +131,15 @@ class MicroBatcher:
             await self._wakeup.wait()
             self._wakeup.clear()
             while self._queue:
-                batch = self._take(self.max_rows)
-                rows = sum(len(r) for r, _ in batch)
+                limit = self.batch_rows()
+                batch = self._take(limit)
+                if not batch:
+                    continue
+                key = batch[0][1]
+                rows = sum(len(r) for r, _, _ in batch)
                 if self._under_load and self.max_wait_s > 0:
                     deadline = loop.time() + self.max_wait_s
-                    while rows < self.max_rows:
+                    while rows < limit:
                         remaining = deadline - loop.time()
                         if remaining <= 0:
                             break
@@ -102,40 +148,45 @@ class MicroBatcher:
                             with contextlib.suppress(TimeoutError):
                                 await asyncio.wait_for(self._wakeup.wait(), remaining)
                             continue
-                        more = self._take(self.max_rows - rows)
+                        more = self._take(limit - rows, key)
                         if not more:
                             break
                         batch += more
-                        rows += sum(len(r) for r, _ in more)
-                        if self._queue and rows + len(self._queue[0][0]) > self.max_rows:
+                        rows += sum(len(r) for r, _, _ in more)
+                        if self._queue and (rows + len(self._queue[0][0]) > limit or self._queue[0][1] is not key):
                             break
-                if not batch:
-                    continue
                 self._under_load = len(batch) > 1
-                await self._execute(batch)
+                await self._execute(batch, key)
 
-    async def _call(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        if self._executor is None:
-            return self._run_batch(rows)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_batch, rows)
+    async def _call(self, rows: list[dict[str, Any]], key: Any) -> np.ndarray:
+        inline = self._executor is None or (self.inline_max_rows is not None and len(rows) <= self.inline_max_rows)
+        start = time.perf_counter()
+        if inline:
+            out = self._run_batch(rows, key)
+        else:
+            out = await asyncio.get_running_loop().run_in_executor(self._executor, self._run_batch, rows, key)
+        if len(rows) >= self.min_rows:  # large calls only: there the fixed cost is amortised
+            per_row = (time.perf_counter() - start) / len(rows)
+            self.seconds_per_row = per_row if self.seconds_per_row == 0 else 0.8 * self.seconds_per_row + 0.2 * per_row
+        return out
 
-    async def _execute(self, batch: list[tuple[list[dict[str, Any]], asyncio.Future[np.ndarray]]]) -> None:
-        merged = batch[0][0] if len(batch) == 1 else [row for rows, _ in batch for row in rows]
+    async def _execute(self, batch: list[Entry], key: Any) -> None:
+        merged = batch[0][0] if len(batch) == 1 else [row for rows, _, _ in batch for row in rows]
         self.calls += 1
         try:
-            out = await self._call(merged)
+            out = await self._call(merged, key)
         except Exception as exc:
             if len(batch) == 1:
-                _settle(batch[0][1], exc=exc)
+                _settle(batch[0][2], exc=exc)
                 return
-            for rows, fut in batch:  # isolate the request at fault
+            for rows, _, fut in batch:  # isolate the request at fault
                 try:
-                    _settle(fut, await self._call(rows))
+                    _settle(fut, await self._call(rows, key))
                 except Exception as single:
                     _settle(fut, exc=single)
             return
         offset = 0
-        for rows, fut in batch:
+        for rows, _, fut in batch:
             _settle(fut, out[offset : offset + len(rows)])
             offset += len(rows)
 

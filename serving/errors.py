@@ -82,6 +82,10 @@ class ModelLoadError(Exception):
     """Loading or verifying a model version failed (kept in /model; never reaches a client)."""
 
 
+class ModelNotFound(ModelLoadError):
+    """The registry answered *definitively* that the model or its alias does not exist (yet)."""
+
+
 def validation_details(errors: list[dict[str, Any]], limit: int = 20) -> list[dict[str, Any]]:
     """pydantic errors reduced to JSON-safe ``{"loc", "msg", "type"}`` entries (first ``limit``)."""
     out = []

@@ -14,9 +14,15 @@ pyfunc path give identical predictions on the input example, and falls back to p
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
+import shutil
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from serving.errors import ModelLoadError
+from serving.errors import ModelLoadError, ModelNotFound
 from serving.schema import Feature, RowSchema, features_from_signature
 
 log = logging.getLogger("serving.model")
@@ -54,6 +60,9 @@ class ModelSource:
         alias = _ALIAS_URI.match(uri)
         version = _VERSION_URI.match(uri)
         self.name = (alias or version).group("name") if (alias or version) else _path_name(uri)
+        self.path_meta = {} if (alias or version) else _registered_meta(uri)
+        if self.path_meta.get("model_name"):
+            self.name = str(self.path_meta["model_name"])
         self.alias = alias.group("alias") if alias else None
         self.pinned_version = version.group("version") if version else None
         self.movable = alias is not None  # only an alias can point somewhere else later
@@ -61,20 +70,101 @@ class ModelSource:
     def _client(self) -> Any:
         from mlflow import MlflowClient
 
+        quiet_sagemaker_header_provider()
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def resolve(self) -> ModelRef:
-        """The exact version behind the URI right now (one registry call for an alias)."""
+        """The exact version behind the URI right now (one registry call for an alias).
+
+        Raises ``ModelNotFound`` when the registry says the model or alias does not exist, and
+        ``ModelLoadError`` for anything else. The registry call is made *without* MLflow's own
+        HTTP retries (7 retries with backoff, ~260 s before a wrong URI or a 5xx surfaces):
+        the caller retries with its own backoff and reports each failure at once.
+        """
         try:
-            if self.alias is not None:
-                mv = self._client().get_model_version_by_alias(self.name, self.alias)
-                return ModelRef(f"models:/{self.name}/{mv.version}", self.name, str(mv.version), self.alias, mv.run_id)
-            if self.pinned_version is not None:
-                mv = self._client().get_model_version(self.name, self.pinned_version)
-                return ModelRef(self.uri, self.name, str(mv.version), None, mv.run_id)
+            if self.alias is not None or self.pinned_version is not None:
+                with _registry_fail_fast():
+                    return self._resolve_registered()
         except Exception as exc:  # registry unreachable, alias missing, ...
-            raise ModelLoadError(f"cannot resolve {self.uri}: {_one_line(exc)}") from exc
-        return ModelRef(self.uri, self.name, _path_version(self.uri), None, _path_run_id(self.uri))
+            kind = ModelNotFound if _definitely_missing(exc) else ModelLoadError
+            raise kind(f"cannot resolve {self.uri}: {_one_line(exc)}") from exc
+        version = self.path_meta.get("model_version")
+        version = str(version) if version not in (None, "") else _path_version(self.uri)
+        return ModelRef(self.uri, self.name, version, None, _path_run_id(self.uri))
+
+    def _resolve_registered(self) -> ModelRef:
+        if self.alias is not None:
+            mv = self._client().get_model_version_by_alias(self.name, self.alias)
+            return ModelRef(f"models:/{self.name}/{mv.version}", self.name, str(mv.version), self.alias, mv.run_id)
+        mv = self._client().get_model_version(self.name, self.pinned_version)
+        return ModelRef(self.uri, self.name, str(mv.version), None, mv.run_id)
+
+
+def quiet_sagemaker_header_provider() -> None:
+    """Keep the sagemaker-mlflow plugin's request-header provider to SageMaker ARNs.
+
+    The plugin (``aws-runtime`` extra) registers a provider whose ``in_context()`` is always
+    true and whose ``request_headers()`` splits the *global* tracking URI as an ARN: with any
+    other URI (``http://...``) it raises ``IndexError`` on every MLflow request, which MLflow
+    logs as "Encountered unexpected error during resolving request headers: list index out of
+    range". Scoped here: the provider stays active when the tracking URI is an ARN.
+    """
+    try:
+        from mlflow.tracking.request_header.registry import _request_header_provider_registry
+    except ImportError:
+        return
+    for provider in _request_header_provider_registry:
+        if type(provider).__name__ != "MlflowSageMakerRequestHeaderProvider" or getattr(provider, "_arn_only", False):
+            continue
+        provider.in_context = _tracking_uri_is_arn  # type: ignore[method-assign]
+        provider._arn_only = True
+
+
+def _tracking_uri_is_arn() -> bool:
+    import mlflow
+
+    return str(mlflow.get_tracking_uri()).startswith("arn:")
+
+
+#: MLflow's answer when a registered model or version does not exist.
+_NOT_FOUND_CODE = "RESOURCE_DOES_NOT_EXIST"
+#: An unset alias is INVALID_PARAMETER_VALUE "Registered model alias <a> not found." (MLflow 3.x
+#: SQL store); the message is the only thing telling it from a malformed request.
+_ALIAS_NOT_FOUND = re.compile(r"\bRegistered model alias \S+ not found\b")
+
+
+def _definitely_missing(exc: BaseException) -> bool:
+    """True only for the registry's own "does not exist" answers, never for transport errors,
+    HTTP errors without an MLflow error body (a proxy's 403/404/5xx), or malformed URIs."""
+    from mlflow.exceptions import MlflowException
+
+    if not isinstance(exc, MlflowException):
+        return False
+    code = getattr(exc, "error_code", None)
+    if code == _NOT_FOUND_CODE:
+        return True
+    return code == "INVALID_PARAMETER_VALUE" and bool(_ALIAS_NOT_FOUND.search(str(getattr(exc, "message", exc))))
+
+
+_FAIL_FAST_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "15"}
+_env_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _registry_fail_fast() -> Iterator[None]:
+    """MLflow reads its retry/timeout variables per request: set them for this call only (a
+    value the operator set is kept). Serialised: registry calls are one at a time anyway."""
+    with _env_lock:
+        saved = {k: os.environ.get(k) for k in _FAIL_FAST_ENV}
+        for key, value in _FAIL_FAST_ENV.items():
+            if saved[key] is None:
+                os.environ[key] = value
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
 
 
 @dataclass
@@ -91,6 +181,13 @@ class ServedModel:
     drift_reference: Any | None = None  # ml.drift.DriftReference
     drift_reference_error: str | None = None
     loaded_at: float = field(default_factory=time.time)
+    local_dir: str | None = None  # the download directory this version owns (deleted with it)
+
+    def discard(self) -> None:
+        """Delete this version's downloaded artifacts (the loaded model stays in memory)."""
+        if self.local_dir:
+            shutil.rmtree(self.local_dir, ignore_errors=True)
+            self.local_dir = None
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         out = self.estimator.predict(frame) if self.estimator is not None else self.pyfunc.predict(frame)
@@ -114,21 +211,68 @@ class ServedModel:
         }
 
 
+DOWNLOAD_PREFIX = "serving-model-"
+
+
+def default_download_dir() -> str:
+    return os.path.join(tempfile.gettempdir(), "serving-models")
+
+
+def clear_downloads(download_dir: str) -> None:
+    """Remove version directories a previous process left (an emptyDir survives restarts)."""
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(download_dir):
+            if entry.name.startswith(DOWNLOAD_PREFIX):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _is_remote(uri: str) -> bool:
+    return uri.startswith(("models:/", "runs:/")) or "://" in uri
+
+
 def load_model(
     ref: ModelRef,
     *,
     max_batch_rows: int,
     tracking_uri: str | None = None,
     drift_reference_path: str | None = None,
+    download_dir: str | None = None,
 ) -> ServedModel:
-    """Load ``ref``, build its schema, load its drift reference and verify it; see the module doc."""
+    """Load ``ref``, build its schema, load its drift reference and verify it; see the module doc.
+
+    A registry or run URI is downloaded into a directory of its own under ``download_dir``
+    (MLflow's default is a fresh temp dir per load that nobody deletes); it is deleted here when
+    the load fails, and by ``ServedModel.discard`` when the version is replaced. A local model
+    directory is loaded in place.
+    """
     import mlflow
 
+    quiet_sagemaker_header_provider()
     if tracking_uri:
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
+    local_dir = None
+    if _is_remote(ref.load_uri):
+        root = download_dir or default_download_dir()
+        os.makedirs(root, exist_ok=True)
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{ref.name}-{ref.version}")[:80]
+        local_dir = tempfile.mkdtemp(prefix=f"{DOWNLOAD_PREFIX}{safe}-", dir=root)
     try:
-        pyfunc = mlflow.pyfunc.load_model(ref.load_uri)
+        return _load(ref, local_dir, max_batch_rows, tracking_uri, drift_reference_path)
+    except BaseException:
+        if local_dir:
+            shutil.rmtree(local_dir, ignore_errors=True)
+        raise
+
+
+def _load(
+    ref: ModelRef, local_dir: str | None, max_batch_rows: int, tracking_uri: str | None,
+    drift_reference_path: str | None,
+) -> ServedModel:
+    import mlflow
+
+    try:
+        pyfunc = mlflow.pyfunc.load_model(ref.load_uri, dst_path=local_dir)
     except Exception as exc:
         raise ModelLoadError(f"cannot load {ref.load_uri}: {_one_line(exc)}") from exc
     signature = pyfunc.metadata.signature
@@ -149,6 +293,7 @@ def load_model(
         pyfunc=pyfunc,
         estimator=estimator,
         input_example=example,
+        local_dir=local_dir,
     )
     verify(model)
     model.drift_reference, model.drift_reference_error = _drift_reference(
@@ -202,8 +347,13 @@ def _drift_reference(
                 return None, "no drift reference: the model has no run and SERVING_DRIFT_REFERENCE_PATH is unset"
             import mlflow
 
+            dst = None
+            if model.local_dir:
+                dst = os.path.join(model.local_dir, "drift")
+                os.makedirs(dst, exist_ok=True)
             path = mlflow.artifacts.download_artifacts(
-                run_id=model.ref.run_id, artifact_path=REFERENCE_ARTIFACT, tracking_uri=tracking_uri
+                run_id=model.ref.run_id, artifact_path=REFERENCE_ARTIFACT, tracking_uri=tracking_uri,
+                dst_path=dst,
             )
         frame = pd.read_csv(path)
         names = [f.name for f in model.features if f.numeric and f.name in frame.columns]
@@ -244,6 +394,19 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _path_name(uri: str) -> str:
     return Path(uri.rstrip("/")).name or uri
+
+
+def _registered_meta(uri: str) -> dict[str, Any]:
+    """``registered_model_meta`` of a model downloaded from the registry (MLflow writes it
+    beside MLmodel; a SageMaker model tarball packed from ``models:/<name>/<v>`` carries it):
+    the registered name and version, so every runtime labels the model alike."""
+    try:
+        import yaml
+
+        meta = yaml.safe_load((Path(uri) / "registered_model_meta").read_text()) or {}
+        return meta if isinstance(meta, dict) else {}
+    except Exception:
+        return {}
 
 
 def _path_version(uri: str) -> str:

@@ -65,6 +65,13 @@ def decode_invocation(body: bytes, content_type: str | None, schema: RowSchema) 
         raise InvalidInput("this model takes no params")
     key = present[0]
     value = payload[key]
+    # the row count is known before any row is built or validated
+    if key == "dataframe_split" and isinstance(value, dict):
+        schema.check_row_count(value.get("data"), "dataframe_split rows")
+    elif isinstance(value, list):
+        schema.check_row_count(value, f"{key} rows")
+    elif isinstance(value, dict) and value:
+        schema.check_row_count(next(iter(value.values())), f"{key} values per column")
     if key == "dataframe_split":
         records = _split_records(value)
     elif key == "dataframe_records":
@@ -101,8 +108,19 @@ def _csv_records(body: bytes, schema: RowSchema) -> list[dict[str, Any]]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedBody("CSV body is not UTF-8") from None
+    if '"' not in text:  # no quoted fields: one row per line, countable before parsing
+        lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1
+        if lines > schema.max_batch_rows:
+            raise InvalidInput(f"{lines} CSV rows in one request; at most {schema.max_batch_rows} are allowed "
+                               "(SERVING_MAX_BATCH_ROWS)")
     try:
         reader = csv.DictReader(io.StringIO(text), strict=True)
+        header = reader.fieldnames or []
+        if header and not set(header) & set(schema.names):
+            raise InvalidInput(
+                "text/csv needs a header row naming the features "
+                f"({','.join(schema.names)}); the first line was {','.join(header)[:200]!r}"
+            )
         rows = []
         for i, row in enumerate(reader):
             if None in row or None in row.values():

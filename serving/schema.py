@@ -14,6 +14,7 @@ number there, but still never NaN).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -92,6 +93,10 @@ class RowSchema:
         self.features = features
         self.names = [f.name for f in features]
         self.max_batch_rows = max_batch_rows
+        # Shortest JSON a row can be ({"name":0,...} over the required features, plus a comma):
+        # a body shorter than max_batch_rows of those cannot carry too many rows.
+        required = [f for f in features if f.required]
+        self.min_row_bytes = 3 + sum(len(json.dumps(f.name)) + 2 for f in required)
         self.row_type = _row_typeddict(features, strict=True)
         lax_row = _row_typeddict(features, strict=False)
         batch = Annotated[list[self.row_type], Field(min_length=1, max_length=max_batch_rows)]  # type: ignore[name-defined]
@@ -108,12 +113,20 @@ class RowSchema:
         """A ``/predict`` body: one JSON object (one row) or a JSON array of rows."""
         # Pick the shape by the first byte so errors name the right place (no union noise).
         head = body.lstrip()[:1]
+        if head == b"[" and len(body) > self.max_batch_rows * self.min_row_bytes:
+            self.check_row_count(_json(body))
         adapter = self.rows_adapter if head == b"[" else self.row_adapter if head == b"{" else self.body_adapter
         try:
             value = adapter.validate_json(body)
         except ValidationError as exc:
             raise _as_domain_error(exc) from None
         return [value] if isinstance(value, dict) else value
+
+    def check_row_count(self, rows: Any, what: str = "rows") -> None:
+        """Refuse more than ``max_batch_rows`` before any row is validated or built."""
+        if isinstance(rows, list) and len(rows) > self.max_batch_rows:
+            raise InvalidInput(f"{len(rows)} {what} in one request; at most {self.max_batch_rows} are allowed "
+                               "(SERVING_MAX_BATCH_ROWS)")
 
     def validate_rows(self, rows: Any, *, lax: bool = False) -> list[dict[str, Any]]:
         """Already-decoded rows (scoring protocol, CSV) against the same rules."""
@@ -152,6 +165,13 @@ class RowSchema:
             f"One row (an object) or a batch of 1..{self.max_batch_rows} rows (an array)."
         )
         return {**defs, "PredictBody": body}
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedBody(f"body is not valid JSON: {str(exc)[:200]}") from None
 
 
 def _row_typeddict(features: list[Feature], *, strict: bool) -> Any:

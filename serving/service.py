@@ -9,6 +9,13 @@ its input example in a worker thread, and only then replaces the served one (a s
 assignment, so a request sees the old model or the new one, never a mix). A load that fails
 keeps the old model serving, increments ``serving_model_reload_failures_total`` and shows in
 ``GET /model`` under ``last_error``. Until a first model loads, loading is retried with backoff.
+
+First-model bootstrap: with ``ready_without_model`` and a registry that answers *definitively*
+that the model or alias does not exist (``ModelNotFound``), the state is ``awaiting_model``:
+ready for the probes, 503 on scoring, polled every ``poll_interval_s`` (at most 30 s) until a
+first version appears. Every other error (403, 5xx, refused connection, malformed URI) is a
+failure: not ready, ``last_error`` set on the first attempt. A not-found after a model loaded
+is a failure too and never unloads it.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import contextlib
 import gc
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,14 +34,23 @@ import pandas as pd
 
 from serving.batching import MicroBatcher
 from serving.drift import DriftMonitor
-from serving.errors import ModelLoadError, ModelNotReady, ModelRejectedInput, PredictionFailed, ServingError
+from serving.contract import STATUS_AWAITING_MODEL
+from serving.errors import ModelLoadError, ModelNotFound, ModelNotReady, ModelRejectedInput, PredictionFailed, ServingError
 from serving.metrics import Metrics
-from serving.model import ModelSource, ServedModel, load_model
+from serving.model import ModelSource, ServedModel, clear_downloads, default_download_dir, load_model
+from serving.protocols import decode_invocation
 from serving.settings import ServingSettings
 
 log = logging.getLogger("serving")
 
 _FIRST_LOAD_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+#: A version that failed to load is not downloaded again for 30 s, doubling to an hour.
+_FAILED_VERSION_BACKOFF_S = (30.0, 3600.0)
+#: Model calls up to this many rows run on the event loop (fastest for small batches); larger
+#: ones, and the decoding of bodies larger than _INLINE_MAX_BYTES, in worker threads, so the
+#: event loop (and with it the health probes) never waits behind a long CPU-bound step.
+_INLINE_MAX_ROWS = 64
+_INLINE_MAX_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,21 +67,32 @@ class InferenceService:
         self.model: ServedModel | None = None
         self.drift = DriftMonitor(None, settings.drift_window, settings.drift_min_rows, "no model loaded yet")
         self.last_error: dict[str, Any] | None = None
+        self.awaiting: str | None = None  # why there is no model yet (awaiting_model state)
         self.reload_failures = 0
         self.reloads = 0
         self._batcher: MicroBatcher | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._reload_lock = asyncio.Lock()
+        self.download_dir = settings.download_dir or default_download_dir()
+        #: version -> (failed attempts, monotonic time before which it is not retried)
+        self._failed: dict[str, tuple[int, float]] = {}
+        self._inference: ThreadPoolExecutor | None = None
+        self._decode: ThreadPoolExecutor | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         _limit_native_threads(self.settings.predict_threads)
+        await asyncio.to_thread(clear_downloads, self.download_dir)
+        self._inference = ThreadPoolExecutor(1, thread_name_prefix="serving-inference")
+        self._decode = ThreadPoolExecutor(1, thread_name_prefix="serving-decode")
         self._batcher = MicroBatcher(
             self._run_batch,
-            None,  # inline: measured faster than a worker thread (see the batching docstring)
+            self._inference,
             max_rows=self.settings.microbatch_max_rows,
             max_wait_s=self.settings.microbatch_max_wait_ms / 1000.0,
+            target_s=self.settings.microbatch_target_ms / 1000.0,
+            inline_max_rows=_INLINE_MAX_ROWS,
         )
         self._batcher.start()
         loop = asyncio.get_running_loop()
@@ -82,10 +110,20 @@ class InferenceService:
         self._tasks = []
         if self._batcher is not None:
             await self._batcher.stop()
+        for pool in (self._inference, self._decode):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
 
     @property
     def ready(self) -> bool:
         return self.model is not None
+
+    @property
+    def state(self) -> str:
+        """``ready`` | ``awaiting_model`` | ``loading`` (not ready: starting or failing)."""
+        if self.model is not None:
+            return "ready"
+        return STATUS_AWAITING_MODEL if self.awaiting else "loading"
 
     @property
     def model_calls(self) -> int:
@@ -98,7 +136,10 @@ class InferenceService:
         while self.model is None:
             await self.reload()
             if self.model is None:
-                await asyncio.sleep(_FIRST_LOAD_BACKOFF[min(attempt, len(_FIRST_LOAD_BACKOFF) - 1)])
+                delay = _FIRST_LOAD_BACKOFF[min(attempt, len(_FIRST_LOAD_BACKOFF) - 1)]
+                if self.awaiting and self.settings.poll_interval_s > 0:
+                    delay = min(self.settings.poll_interval_s, _FIRST_LOAD_BACKOFF[-1])
+                await asyncio.sleep(delay)
                 attempt += 1
         if not self.source.movable or self.settings.poll_interval_s <= 0:
             return
@@ -114,16 +155,35 @@ class InferenceService:
                 ref = await asyncio.to_thread(self.source.resolve)
                 version = ref.version
                 if self.model is not None and ref.version == self.model.ref.version:
+                    # the alias points at what we serve (e.g. rolled back): nothing is wrong now
+                    self.last_error = None
+                    self._failed.clear()
                     return False
+                failed = self._failed.get(ref.version)
+                if failed is not None and time.monotonic() < failed[1]:
+                    return False  # failed before: not downloaded again until its backoff ends
                 new = await asyncio.to_thread(
                     load_model,
                     ref,
                     max_batch_rows=self.settings.max_batch_rows,
                     tracking_uri=self.settings.tracking_uri,
                     drift_reference_path=self.settings.drift_reference_path,
+                    download_dir=self.download_dir,
                 )
             except Exception as exc:
                 message = str(exc) if isinstance(exc, ModelLoadError) else f"{type(exc).__name__}: {exc}"
+                if isinstance(exc, ModelNotFound) and self.model is None and self.settings.ready_without_model:
+                    if self.awaiting is None:
+                        log.warning("awaiting the first model version: %s", message)
+                    self.awaiting, self.last_error = message, None
+                    return False
+                self.awaiting = None
+                if version is not None and not isinstance(exc, ModelNotFound):
+                    attempts = self._failed.get(version, (0, 0.0))[0] + 1
+                    base, cap = _FAILED_VERSION_BACKOFF_S
+                    delay = min(cap, base * 2 ** (attempts - 1))
+                    self._failed[version] = (attempts, time.monotonic() + delay)
+                    message += f" (version {version} is not retried for {delay:.0f} s)"
                 self.last_error = {"version": version, "error": message, "at": _iso(time.time())}
                 self.reload_failures += 1
                 self.metrics.reload_failures.inc()
@@ -141,6 +201,10 @@ class InferenceService:
         )
         self.model = new
         self.last_error = None
+        self.awaiting = None
+        self._failed.clear()
+        if old is not None and old.local_dir != new.local_dir:
+            old.discard()  # its artifacts; requests still queued for it run from memory
         self.reloads += 1
         self.metrics.reloads.inc()
         self.metrics.set_model(new.ref.name, new.ref.version, new.ref.alias or "")
@@ -151,6 +215,8 @@ class InferenceService:
     def model_status(self) -> dict[str, Any]:
         return {
             "loaded": self.model is not None,
+            "status": self.state,
+            "awaiting": self.awaiting,
             "source_uri": self.source.uri,
             "poll_interval_s": self.settings.poll_interval_s if self.source.movable else None,
             **(self.model.describe() if self.model else {}),
@@ -164,37 +230,55 @@ class InferenceService:
     def current(self) -> ServedModel:
         model = self.model
         if model is None:
+            if self.awaiting:
+                raise ModelNotReady(
+                    f"no model to serve yet: {self.source.uri} does not exist in the registry "
+                    "(awaiting its first version)"
+                )
             detail = f" (last error: {self.last_error['error']})" if self.last_error else ""
-            raise ModelNotReady("no model is loaded yet" + detail)
+            raise ModelNotReady(f"no model is loaded yet from {self.source.uri}" + detail)
         return model
+
+    async def _decoded(self, fn: Any, body: bytes, *args: Any) -> Any:
+        """Decode + validate inline for small bodies, in the decode thread for large ones."""
+        if len(body) <= _INLINE_MAX_BYTES or self._decode is None:
+            return fn(body, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._decode, fn, body, *args)
 
     async def predict_body(self, body: bytes) -> Prediction:
         """A /predict body: decode + validate with the served model's schema, then predict."""
         model = self.current()
-        return await self.predict_rows(model.schema.parse_predict_body(body), model)
+        rows = await self._decoded(model.schema.parse_predict_body, body)
+        return await self.predict_rows(rows, model)
+
+    async def predict_invocation(self, body: bytes, content_type: str | None) -> Prediction:
+        """An /invocations body (MLflow scoring protocol), validated by the served model."""
+        model = self.current()
+        rows = await self._decoded(decode_invocation, body, content_type, model.schema)
+        return await self.predict_rows(rows, model)
 
     async def predict_rows(self, rows: list[dict[str, Any]], model: ServedModel) -> Prediction:
+        """Predict ``rows`` with ``model``, the model that validated them (even if another
+        version was swapped in meanwhile); the answer names it."""
         assert self._batcher is not None, "service not started"
         try:
-            out = await self._batcher.submit(rows)
+            out = await self._batcher.submit(rows, model)
         except ServingError:
             raise
         except (ValueError, TypeError) as exc:  # valid per signature, refused by the estimator
             raise ModelRejectedInput(f"the model rejected the input: {exc}") from None
         except Exception as exc:
             raise PredictionFailed(f"prediction failed: {type(exc).__name__}: {exc}") from exc
-        return Prediction(out, self.model or model)
+        return Prediction(out, model)
 
-    def _run_batch(self, rows: list[dict[str, Any]]) -> np.ndarray:
-        """Worker thread: one model call for a (micro-)batch, plus its bookkeeping."""
-        model = self.model
-        if model is None:
-            raise ModelNotReady("no model is loaded")
+    def _run_batch(self, rows: list[dict[str, Any]], model: ServedModel) -> np.ndarray:
+        """One model call for a (micro-)batch validated by ``model``, plus its bookkeeping."""
         columns = model.schema.to_columns(rows)
         out = model.predict(pd.DataFrame(columns, copy=False))
         if out.shape[0] != len(rows):
             raise PredictionFailed(f"the model returned {out.shape[0]} predictions for {len(rows)} rows")
-        self.drift.record(columns)
+        if model is self.model:  # the drift window describes the served model's inputs
+            self.drift.record(columns)
         self.metrics.observe_batch(len(rows))
         self.metrics.observe_predictions(out)
         return out

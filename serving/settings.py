@@ -43,10 +43,17 @@ class ServingSettings(BaseSettings):
         default=4 * 1024 * 1024, ge=1024, description="Largest request body; more is a 413."
     )
     microbatch_max_rows: int = Field(
-        default=256,
+        default=4_096,
         ge=1,
         description="Micro-batching: most rows coalesced into one model call (a single request "
         "larger than this still goes alone, unsplit).",
+    )
+    microbatch_target_ms: float = Field(
+        default=25.0,
+        ge=0.0,
+        le=10_000.0,
+        description="Micro-batching: a batch is cut to the rows the measured cost per row lets run "
+        "in this time (0 = by rows only).",
     )
     microbatch_max_wait_ms: float = Field(
         default=2.0,
@@ -80,6 +87,17 @@ class ServingSettings(BaseSettings):
         ge=1,
         description="Native threads (OpenMP/BLAS) per model call. 1 suits small batches and "
         "avoids oversubscription with several workers.",
+    )
+    ready_without_model: bool = Field(
+        default=False,
+        description="Ready (status awaiting_model) while the registry answers that the model or its "
+        "alias does not exist yet; scoring answers 503 until the first version loads. Any other "
+        "registry error stays not ready. Deployed manifests set it true.",
+    )
+    download_dir: str | None = Field(
+        default=None,
+        description="Where model versions are downloaded (one directory per version, the replaced "
+        "or failed one deleted). Default: <temp dir>/serving-models.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

@@ -23,17 +23,16 @@ from contract.serving import HEALTH_LIVE_PATH, HEALTH_READY_PATH
 from contract.serving import METRICS_PATH  # noqa: F401 (kubernetes/monitoring.py imports it from here)
 from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
 from contract.serving import PORT_ENV as ENV_PORT
+# First-model bootstrap: Ready while the registry says the model or alias does not exist yet, so
+# a fresh `pulumi up` finishes before any model is trained; `serving_model_loaded` 0 and the
+# ServingAwaitingModel alert tell someone.
+from contract.serving import READY_WITHOUT_MODEL_ENV as ENV_READY_WITHOUT_MODEL
 from contract.serving import TRACKING_URI_ENV as ENV_TRACKING_URI
 
 from . import security
 from .tenancy import APP, MLFLOW_APP, MLFLOW_PORT, PROMETHEUS_APP, SERVING_APP, SERVING_PORT
 
 PORT_NAME = "http"
-#: First-model bootstrap (the serving app's READY_WITHOUT_MODEL_ENV; not yet in
-#: contract/serving.py on this branch): Ready while the registry says the model or alias does
-#: not exist yet, so a fresh `pulumi up` finishes before any model is trained;
-#: `serving_model_loaded` 0 and the ServingAwaitingModel alert tell someone.
-ENV_READY_WITHOUT_MODEL = "SERVING_READY_WITHOUT_MODEL"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"
 

@@ -12,6 +12,16 @@ def service(request: Request) -> InferenceService:
     return request.app.state.service
 
 
+#: Response headers naming the model version that computed the predictions (on /predict the
+#: body says it too; /invocations keeps MLflow's {"predictions": [...]} body).
+MODEL_NAME_HEADER = "x-model-name"
+MODEL_VERSION_HEADER = "x-model-version"
+
+
+def model_headers(name: str, version: str) -> dict[str, str]:
+    return {MODEL_NAME_HEADER: name.encode("ascii", "replace").decode(), MODEL_VERSION_HEADER: version}
+
+
 async def read_body(request: Request) -> bytes:
     """The request body, refused with 413 past ``max_body_bytes`` (checked before reading when
     Content-Length is sent, and while streaming when it is not)."""

@@ -34,6 +34,7 @@ class InvocationsResponse(BaseModel):
 class HealthResponse(BaseModel):
     status: str
     model_version: str | None = None
+    reason: str | None = None
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from serving.contract import HEALTH_LIVE_PATH, HEALTH_READY_PATH
+from serving.contract import HEALTH_LIVE_PATH, HEALTH_READY_PATH, STATUS_AWAITING_MODEL
 from serving.routes.common import service
 from serving.routes.docs import HealthResponse
 
@@ -18,18 +18,23 @@ async def live() -> JSONResponse:
 
 
 def readiness(request: Request) -> JSONResponse:
+    """200 ``ready`` with a model; 200 ``awaiting_model`` while the registry has none yet (with
+    ``SERVING_READY_WITHOUT_MODEL``); else 503 ``loading`` with the last error as the reason."""
     svc = service(request)
     model = svc.model
-    if model is None:
-        return JSONResponse({"status": "loading", "model_version": None}, status_code=503)
-    return JSONResponse({"status": "ready", "model_version": model.ref.version})
+    if model is not None:
+        return JSONResponse({"status": "ready", "model_version": model.ref.version})
+    if svc.awaiting:
+        return JSONResponse({"status": STATUS_AWAITING_MODEL, "model_version": None, "reason": svc.awaiting})
+    reason = svc.last_error["error"] if svc.last_error else None
+    return JSONResponse({"status": "loading", "model_version": None, "reason": reason}, status_code=503)
 
 
 @router.get(
     HEALTH_READY_PATH,
     response_model=HealthResponse,
     responses={503: {"model": HealthResponse, "description": "No model loaded yet"}},
-    summary="A verified model is loaded",
+    summary="A verified model is loaded (or, with SERVING_READY_WITHOUT_MODEL, none exists yet)",
 )
 async def ready(request: Request) -> JSONResponse:
     return readiness(request)

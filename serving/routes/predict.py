@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from serving.contract import PREDICT_PATH
 from serving.protocols import check_json_media, encode_predictions
-from serving.routes.common import read_body, service
+from serving.routes.common import model_headers, read_body, service
 from serving.routes.docs import PredictResponse, errors
 
 router = APIRouter(tags=["predict"])
@@ -31,4 +31,4 @@ async def predict(request: Request) -> Response:
     result = await svc.predict_body(await read_body(request))
     ref = result.model.ref
     body = encode_predictions(result.predictions, model={"name": ref.name, "version": ref.version})
-    return Response(body, media_type="application/json")
+    return Response(body, media_type="application/json", headers=model_headers(ref.name, ref.version))

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from serving.contract import SAGEMAKER_INVOCATIONS_PATH, SAGEMAKER_PING_PATH
-from serving.protocols import SCORING_KEYS, decode_invocation, encode_predictions
-from serving.routes.common import read_body, service
+from serving.protocols import SCORING_KEYS, encode_predictions
+from serving.routes.common import model_headers, read_body, service
 from serving.routes.docs import HealthResponse, InvocationsResponse, errors
 from serving.routes.health import readiness
 
@@ -76,7 +76,8 @@ async def ping(request: Request) -> JSONResponse:
 )
 async def invocations(request: Request) -> Response:
     svc = service(request)
-    model = svc.current()
-    rows = decode_invocation(await read_body(request), request.headers.get("content-type"), model.schema)
-    result = await svc.predict_rows(rows, model)
-    return Response(encode_predictions(result.predictions), media_type="application/json")
+    svc.current()  # 503 before reading a body we cannot use
+    result = await svc.predict_invocation(await read_body(request), request.headers.get("content-type"))
+    ref = result.model.ref
+    return Response(encode_predictions(result.predictions), media_type="application/json",
+                    headers=model_headers(ref.name, ref.version))

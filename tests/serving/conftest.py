@@ -77,7 +77,7 @@ def served(app: Any, *, ready: bool = True) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def serving_process(env: dict[str, str], log_path: Path, timeout: float = 90.0) -> Iterator[str]:
+def serving_process(env: dict[str, str], log_path: Path, timeout: float = 240.0) -> Iterator[str]:
     """``python -m serving`` with ``SERVING_*`` from ``env``; yields its base URL once ready."""
     port = free_port()
     full_env = dict(os.environ, SERVING_HOST="127.0.0.1", SERVING_PORT=str(port), PYTHONPATH=str(ROOT))

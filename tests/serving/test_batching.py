@@ -24,7 +24,7 @@ class Recorder:
         self.calls: list[int] = []
         self.delay = delay
 
-    def __call__(self, rows):
+    def __call__(self, rows, key=None):
         self.calls.append(len(rows))
         if any(r.get("bad") for r in rows):
             raise ValueError("bad row")
@@ -152,3 +152,41 @@ def test_batched_predictions_through_the_app_equal_unbatched_ones(demand_client,
     pyfunc = mlflow.pyfunc.load_model(str(demand_dir)).predict(x.head(96)).tolist()
     assert batched == one_by_one == pyfunc
     assert calls < len(rows)  # requests did share model calls
+
+
+def test_a_fixed_cost_per_call_never_shrinks_batches_below_the_floor():
+    """A model whose calls cost a fixed 20 ms (a big forest's per-call overhead) must still be
+    called with large batches: sizing by latency may only cut batches above min_rows."""
+    model = Recorder(delay=0.02)
+
+    async def main():
+        batcher = MicroBatcher(model, None, max_rows=4096, max_wait_s=0.001, target_s=0.005, min_rows=256)
+        batcher.start()
+        for _ in range(3):
+            await submit_all(batcher, [[{"id": i}] for i in range(300)])
+        await batcher.stop()
+        return batcher
+
+    batcher = run(main)
+    assert batcher.batch_rows() >= 256
+    assert max(model.calls) >= 256  # 300 queued one-row requests share calls of >= 256 rows
+    assert len(model.calls) <= 3 * 3
+
+
+def test_latency_target_cuts_batches_of_a_model_whose_cost_grows_with_rows():
+    class PerRow(Recorder):
+        def __call__(self, rows, key=None):
+            time.sleep(len(rows) * 20e-6)  # 20 us a row
+            return super().__call__(rows, key)
+
+    model = PerRow()
+
+    async def main():
+        batcher = MicroBatcher(model, None, max_rows=100_000, max_wait_s=0.0, target_s=0.02, min_rows=256)
+        batcher.start()
+        await submit_all(batcher, [[{"id": i} for i in range(300)] for _ in range(40)])
+        await batcher.stop()
+        return batcher
+
+    batcher = run(main)
+    assert 256 <= batcher.batch_rows() < 100_000  # ~1,000 rows fit 20 ms at 20 us a row
