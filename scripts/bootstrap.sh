@@ -73,4 +73,7 @@ fi
 
 # The project pins Python ~=3.11; use the machine's interpreter (uv cannot download one here).
 export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
-uv sync --frozen --quiet
+# Bytecode is compiled once here: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every
+# MLflow server, serving worker and training process would otherwise recompile MLflow, pandas and
+# scikit-learn from source at start-up.
+uv sync --frozen --quiet --compile-bytecode
