@@ -42,6 +42,7 @@ POLICY = resource_rule(
         "Checks whether any role, user or group gets the AWS managed AdministratorAccess, PowerUserAccess or "
         "IAMFullAccess policy. Fix: attach a least-privilege customer-managed policy instead."
     ),
+    resource_types=(*t.IAM_ATTACHMENTS, t.IAM_ROLE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

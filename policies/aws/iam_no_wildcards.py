@@ -79,6 +79,7 @@ POLICY = resource_rule(
         "NotResource in an Allow, and Resource '*' only for actions without resource-level permissions. Fix: "
         "name the actions and resource ARNs."
     ),
+    resource_types=(*t.IAM_IDENTITY_POLICIES,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -68,6 +68,7 @@ POLICY = resource_rule(
         "by a ':sub' condition, account-wide trust only with a condition. Fix: name the service, role or service "
         "account."
     ),
+    resource_types=(t.IAM_ROLE,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

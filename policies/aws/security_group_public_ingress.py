@@ -83,6 +83,7 @@ POLICY = resource_rule(
         "Checks whether security groups allow ingress from 0.0.0.0/0 or ::/0, except TCP 443 on a load balancer "
         f"tagged {PUBLIC_LB_TAG}='true'. Fix: restrict the source CIDRs or security groups."
     ),
+    resource_types=(t.EC2_SECURITY_GROUP, t.VPC_SECURITY_GROUP_INGRESS_RULE, t.EC2_SECURITY_GROUP_RULE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

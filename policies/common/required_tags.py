@@ -18,7 +18,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 from policies.lib import kubernetes as k8s
 from policies.lib import types as t
 from policies.lib.props import UnknownValueError, as_list, dig, is_map, plain
-from policies.lib.rule import MANDATORY, resource_rule
+from policies.lib.rule import ANY_TYPE, MANDATORY, resource_rule
 from policies.lib.settings import ENVIRONMENT_PROPERTY, setting
 from policies.lib.taggable import supports_tags
 
@@ -87,6 +87,8 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         if package == "kubernetes":
             if args.resource_type in NOT_OBJECTS or not is_map(dig(args.props, "metadata")):
                 return
+            if args.resource_type.endswith("Patch") and dig(args.props, "metadata", "labels") is None:
+                return  # a patch that leaves labels out keeps the live object's labels
             labels = _as_tag_map(dig(args.props, "metadata", "labels") or {})
             _check(args, report_violation, "labels", labels, LABEL_KEYS, _expected(args, True),
                    "apply components.tags.kubernetes_labels(...) to metadata.labels")
@@ -115,6 +117,7 @@ POLICY = resource_rule(
         "and managed-by, and every Kubernetes object the matching labels, with the stack's values. Fix: apply the "
         "components' standard tags/labels."
     ),
+    resource_types=(ANY_TYPE,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation="apply components.tags.standard_tags(...) / kubernetes_labels(...) to the resource",

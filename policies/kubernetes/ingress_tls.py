@@ -36,6 +36,7 @@ POLICY = resource_rule(
         "Checks whether every Ingress terminates TLS for all of its hosts. Fix: add spec.tls with a secretName "
         "listing every host."
     ),
+    resource_types=(t.K8S_INGRESS,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,
