@@ -27,7 +27,7 @@ POLICY = resource_rule(
         "Checks whether any role, user or group gets an AWS managed *FullAccess policy (AmazonSageMakerFullAccess, "
         "AmazonS3FullAccess...). Fix: attach a customer-managed policy scoped to the stack's resources."
     ),
-    resource_types=(*t.IAM_ATTACHMENTS, t.IAM_ROLE),
+    resource_types=(*t.IAM_ATTACHMENTS, t.IAM_ROLE, t.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

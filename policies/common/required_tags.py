@@ -11,6 +11,7 @@ AWS tags may also come from the provider's ``defaultTags``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
@@ -54,6 +55,19 @@ def _as_tag_map(value: Any) -> dict[str, str]:
         if isinstance(item, dict) and "key" in item:
             out[str(item["key"])] = str(item.get("value", ""))
     return out
+
+
+def _default_tags(provider_props: Any) -> Any:
+    """The AWS provider's ``defaultTags.tags``. pulumi_aws's ``Provider`` sends every object-valued
+    input JSON-encoded (``default_tags`` goes through ``pulumi.runtime.to_json``), so the engine
+    hands the pack a string ``'{"tags": {...}}'``; an object is read as well."""
+    value = dig(provider_props, "defaultTags")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dig(value, "tags") or {}
 
 
 def _expected(args: ResourceValidationArgs, label: bool) -> dict[str, str]:
@@ -102,7 +116,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             return
         tags = {}
         if package == "aws" and args.provider is not None:
-            tags.update(_as_tag_map(dig(args.provider.props, "defaultTags", "tags") or {}))
+            tags.update(_as_tag_map(_default_tags(args.provider.props)))
         tags.update(_as_tag_map(dig(args.props, "tags") or {}))
     except UnknownValueError:
         return  # tags computed at preview: cannot tell
