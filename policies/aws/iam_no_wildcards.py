@@ -87,9 +87,10 @@ def wildcard_action(action: str) -> bool:
 
 
 def all_of_a_kind(resource: str) -> bool:
-    """``*``, or an ARN that names every resource of a service or of a type: ``arn:aws:s3:::*``,
-    ``arn:aws:iam::123:role/*``, ``arn:aws:kms:*:*:key/*``. ``arn:aws:s3:::bucket/*`` (the
-    objects of one bucket) is not."""
+    """``*``, or an ARN that names every resource of a service: ``arn:aws:s3:::*``,
+    ``arn:aws:kms:*:*:*``. ``arn:aws:s3:::bucket/*`` (the objects of one bucket) is not, and
+    neither is a type-wide ARN such as ``log-group:*`` (the narrowest resource some List/Describe
+    actions take); a type-wide *role* ARN is still refused for iam:PassRole."""
     if resource == "*":
         return True
     match = ARN.match(resource)
@@ -98,9 +99,7 @@ def all_of_a_kind(resource: str) -> bool:
     rest = match.group("resource")
     if rest in ("*", "*/*"):
         return True
-    if match.group("service") == "s3":
-        return rest.startswith("*")
-    return bool(re.fullmatch(r"[A-Za-z-]+[/:]\*", rest))
+    return match.group("service") == "s3" and rest.startswith("*")
 
 
 def _grants_pass_role(action: str) -> bool:
