@@ -61,8 +61,8 @@ def _findings(statement: dict, allowed: set[str]) -> list[str]:
     if every:
         unscoped = sorted(a for a in actions if a.lower() not in allowed)
         if unscoped:
-            out.append(f"statement{sid} allows {', '.join(unscoped)} on {', '.join(repr(r) for r in every)} "
-                       f"(every resource of its kind)")
+            where = ", ".join("Resource '*'" if r == "*" else f"'{r}' (every resource of its service)" for r in every)
+            out.append(f"statement{sid} allows {', '.join(unscoped)} on {where}")
     pass_role = [a for a in actions if _grants_pass_role(a)]
     wild_roles = [r for r in resources if ("*" in r or "?" in r) and r not in every]
     if pass_role and wild_roles:
