@@ -228,6 +228,9 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m policies.runner", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", required=True, help="resources captured by `python -m stacks.plan <stack> --json`")
+    parser.add_argument("--stack", metavar="NAME",
+                        help="read the stack config as the engine would (Pulumi.yaml defaults, then Pulumi.<NAME>.yaml): "
+                             "environment, owner, awsDeployerRoleArn...; --config entries win")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                         help="stack config key (without the project prefix), e.g. environment=prod")
     parser.add_argument("--enforce", action="append", default=[], metavar="RULE=LEVEL",
@@ -237,7 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     with open(args.json, encoding="utf-8") as handle:
         resources = json.load(handle)
     try:
-        violations = evaluate(resources, _pairs(args.config, "--config"), _pairs(args.enforce, "--enforce"))
+        config: dict[str, Any] = {}
+        if args.stack:
+            from stacks.plan import stack_config  # the same reader the offline plan uses
+
+            config.update(stack_config(args.stack))
+        config.update(_pairs(args.config, "--config"))
+        violations = evaluate(resources, config, _pairs(args.enforce, "--enforce"))
     except EnforcementConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 POLICY = resource_rule(
     name=NAME,
     description="Checks whether every CloudWatch log group is encrypted with a KMS key. Fix: set kmsKeyId.",
+    resource_types=(t.CLOUDWATCH_LOG_GROUP,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -76,6 +76,7 @@ POLICY = stack_rule(
         "Checks whether EBS volumes, EC2 instance block devices and launch-template block devices are encrypted "
         "(or EBS encryption by default is on). Fix: set encrypted: true with the stack's KMS key."
     ),
+    resource_types=(t.EBS_VOLUME, t.EC2_INSTANCE, t.EC2_LAUNCH_TEMPLATE, ENCRYPTION_BY_DEFAULT),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -26,6 +26,7 @@ POLICY = resource_rule(
         "Checks whether every ECR repository is encrypted with KMS. Fix: set encryptionConfigurations with "
         "encryptionType 'KMS' and kmsKey."
     ),
+    resource_types=(t.ECR_REPOSITORY,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

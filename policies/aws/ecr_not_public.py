@@ -38,6 +38,7 @@ POLICY = resource_rule(
         "Checks whether ECR repositories are private: no ECR Public repository and no repository policy that "
         "allows Principal '*' without a condition. Fix: name the pulling principals."
     ),
+    resource_types=(t.ECR_PUBLIC_REPOSITORY, t.ECR_REPOSITORY_POLICY),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

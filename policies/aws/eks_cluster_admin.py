@@ -57,6 +57,7 @@ POLICY = resource_rule(
         "only to the deployer (awsDeployerRoleArn). Fix: use namespace-scoped view/edit policies, or list a break-glass principal in "
         "clusterAdminPrincipalArns."
     ),
+    resource_types=(t.EKS_ACCESS_POLICY_ASSOCIATION, t.EKS_ACCESS_ENTRY),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

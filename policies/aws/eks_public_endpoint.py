@@ -37,6 +37,7 @@ POLICY = resource_rule(
         "Checks whether every EKS cluster's API endpoint is private or restricted to listed CIDRs (never "
         "0.0.0.0/0). Fix: set vpcConfig.endpointPublicAccess false, or publicAccessCidrs to your ranges."
     ),
+    resource_types=(t.EKS_CLUSTER,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

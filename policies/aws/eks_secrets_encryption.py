@@ -31,6 +31,7 @@ POLICY = resource_rule(
         "Checks whether every EKS cluster envelope-encrypts Kubernetes secrets with a KMS key. Fix: set "
         "encryptionConfig with resources ['secrets'] and provider.keyArn."
     ),
+    resource_types=(t.EKS_CLUSTER,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

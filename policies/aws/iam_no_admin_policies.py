@@ -25,6 +25,8 @@ def managed_policy_name(arn: object) -> str | None:
 def attached_arns(args: ResourceValidationArgs) -> list[str]:
     if args.resource_type in t.IAM_ATTACHMENTS:
         return [str(known(args.props, "policyArn", default=""))]
+    if args.resource_type == t.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE:
+        return [str(a) for a in as_list(known(args.props, "policyArns", default=[]))]
     if args.resource_type == t.IAM_ROLE:  # deprecated managedPolicyArns input
         return [str(a) for a in as_list(known(args.props, "managedPolicyArns", default=[]))]
     return []
@@ -42,6 +44,7 @@ POLICY = resource_rule(
         "Checks whether any role, user or group gets the AWS managed AdministratorAccess, PowerUserAccess or "
         "IAMFullAccess policy. Fix: attach a least-privilege customer-managed policy instead."
     ),
+    resource_types=(*t.IAM_ATTACHMENTS, t.IAM_ROLE, t.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from policies.aws.iam_no_admin_policies import ADMIN_POLICIES, attached_arns, managed_policy_name
+from policies.lib import types as t
 from policies.lib.rule import MANDATORY, resource_rule
 
 NAME = "aws-iam-no-full-access-policies"
@@ -26,6 +27,7 @@ POLICY = resource_rule(
         "Checks whether any role, user or group gets an AWS managed *FullAccess policy (AmazonSageMakerFullAccess, "
         "AmazonS3FullAccess...). Fix: attach a customer-managed policy scoped to the stack's resources."
     ),
+    resource_types=(*t.IAM_ATTACHMENTS, t.IAM_ROLE, t.IAM_ROLE_POLICY_ATTACHMENTS_EXCLUSIVE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

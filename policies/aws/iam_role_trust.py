@@ -22,12 +22,22 @@ ACCOUNT_ROOT = re.compile(r"^(?:\d{12}|arn:aws[a-z-]*:iam::\d{12}:root)$")
 FIX = "name the intended principal (service, role ARN, or OIDC provider with a :sub condition naming the service account)"
 
 
+SERVICE_ACCOUNT = re.compile(r"^system:serviceaccount:(?P<namespace>[^:]+):(?P<name>[^:]+)$")
+
+
+def names_one_service_account(value: str) -> bool:
+    """``system:serviceaccount:<namespace>:<name>`` with no wildcard (``*``/``?``) in either part;
+    ``system:serviceaccount:*:*`` or ``...:mlops:*`` lets any (or every) account assume the role."""
+    match = SERVICE_ACCOUNT.match(value)
+    return bool(match) and not any(c in value for c in "*?")
+
+
 def _sub_restricted(statement: dict) -> bool:
     for operator, block in conditions(statement).items():
         if not operator.startswith(("StringEquals", "StringLike", "ForAnyValue:String", "ForAllValues:String")):
             continue
         for key, values in block.items():
-            if key.endswith(":sub") and values and all(v not in ("*", "system:serviceaccount:*") for v in values):
+            if key.endswith(":sub") and values and all(names_one_service_account(v) for v in values):
                 return True
     return False
 
@@ -68,6 +78,7 @@ POLICY = resource_rule(
         "by a ':sub' condition, account-wide trust only with a condition. Fix: name the service, role or service "
         "account."
     ),
+    resource_types=(t.IAM_ROLE,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

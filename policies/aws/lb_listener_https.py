@@ -40,6 +40,7 @@ POLICY = resource_rule(
         "Checks whether load balancer listeners serve HTTPS (or only redirect HTTP to HTTPS). Fix: use protocol "
         "HTTPS with a certificate, or a redirect action to HTTPS."
     ),
+    resource_types=(t.LB_LISTENER, t.ALB_LISTENER),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

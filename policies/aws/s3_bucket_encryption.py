@@ -27,7 +27,7 @@ FIX = (
 
 def _defaults(args: StackValidationArgs, bucket) -> list:
     found = []
-    for config in companions(args.resources, t.S3_BUCKET_SSE, "bucket", bucket):
+    for config in companions(args.resources, t.S3_BUCKET_SSES, "bucket", bucket):
         for rule in as_list(dig(config.props, "rules")):
             found.append(dig(rule, "applyServerSideEncryptionByDefault"))
     inline = dig(bucket.props, "serverSideEncryptionConfiguration", "rule", "applyServerSideEncryptionByDefault")
@@ -37,7 +37,7 @@ def _defaults(args: StackValidationArgs, bucket) -> list:
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     prod = is_prod(args)
-    for bucket in of_type(args.resources, t.S3_BUCKET):
+    for bucket in of_type(args.resources, *t.S3_BUCKETS):
         defaults = _defaults(args, bucket)
         algorithms = [known(d, "sseAlgorithm") for d in defaults]
         if not any(a in ALGORITHMS for a in algorithms):
@@ -59,6 +59,7 @@ POLICY = stack_rule(
         "customer-managed key. Fix: add a BucketServerSideEncryptionConfiguration with sseAlgorithm "
         "'aws:kms' and kmsMasterKeyId."
     ),
+    resource_types=(*t.S3_BUCKETS, *t.S3_BUCKET_SSES),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

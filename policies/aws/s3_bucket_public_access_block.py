@@ -23,7 +23,7 @@ def _on(block, setting: str) -> bool:
 
 
 def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    for bucket in of_type(args.resources, t.S3_BUCKET):
+    for bucket in of_type(args.resources, *t.S3_BUCKETS):
         blocks = companions(args.resources, t.S3_BUCKET_PUBLIC_ACCESS_BLOCK, "bucket", bucket)
         if not blocks:
             report_violation(f"S3 bucket '{bucket.name}' has no public access block; {FIX}.", bucket.urn)
@@ -44,6 +44,7 @@ POLICY = stack_rule(
         "ignorePublicAcls and restrictPublicBuckets all true. Fix: add a BucketPublicAccessBlock with the four "
         "settings on."
     ),
+    resource_types=(*t.S3_BUCKETS, t.S3_BUCKET_PUBLIC_ACCESS_BLOCK),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -50,6 +50,7 @@ POLICY = resource_rule(
         "Checks whether SageMaker endpoint configurations encrypt their storage (kmsKeyArn) and captured data "
         "(dataCaptureConfig.kmsKeyId) with KMS. Fix: set both to the stack's KMS key."
     ),
+    resource_types=(t.SAGEMAKER_ENDPOINT_CONFIGURATION,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -32,6 +32,7 @@ POLICY = resource_rule(
         "Checks whether every SageMaker model runs with network isolation and in the VPC. Fix: set "
         "enableNetworkIsolation true and vpcConfig subnets and securityGroupIds."
     ),
+    resource_types=(t.SAGEMAKER_MODEL,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

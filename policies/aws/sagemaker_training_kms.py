@@ -45,10 +45,13 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         return
     if args.resource_type != t.SAGEMAKER_PIPELINE:
         return
+    # A definition computed at preview (built from an Output) raises UnknownValueError here: the
+    # engine (and the runner) then report "can't run policy ... during preview: ... .pipelineDefinition"
+    # as an advisory note naming what could not be decided, instead of a silent pass.
     try:
         steps = _pipeline_steps(dig(args.props, "pipelineDefinition"))
     except UnknownValueError:
-        return  # definition computed at preview: cannot tell
+        raise
     except ValueError:
         report_violation(f"SageMaker pipeline '{args.name}' has a pipelineDefinition that is not valid JSON; fix it.")
         return
@@ -78,6 +81,7 @@ POLICY = resource_rule(
         "domains) encrypts volumes and outputs with KMS. Fix: set VolumeKmsKeyId/KmsKeyId (kmsKeyId) to the "
         "stack's KMS key."
     ),
+    resource_types=(t.SAGEMAKER_NOTEBOOK_INSTANCE, t.SAGEMAKER_DOMAIN, t.SAGEMAKER_PIPELINE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

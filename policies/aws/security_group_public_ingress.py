@@ -51,7 +51,7 @@ def _ports(rule: Any) -> str:
 def _rules(args: ResourceValidationArgs) -> list[tuple[str, Any, str]]:
     """``[(label, rule, protocol key)]`` of the world-open ingress rules this resource declares."""
     props = args.props
-    if args.resource_type == t.EC2_SECURITY_GROUP:
+    if args.resource_type in (t.EC2_SECURITY_GROUP, t.EC2_DEFAULT_SECURITY_GROUP):
         return [
             (f"ingress rule {i}", rule, "protocol")
             for i, rule in enumerate(as_list(dig(props, "ingress")))
@@ -83,6 +83,7 @@ POLICY = resource_rule(
         "Checks whether security groups allow ingress from 0.0.0.0/0 or ::/0, except TCP 443 on a load balancer "
         f"tagged {PUBLIC_LB_TAG}='true'. Fix: restrict the source CIDRs or security groups."
     ),
+    resource_types=(t.EC2_SECURITY_GROUP, t.EC2_DEFAULT_SECURITY_GROUP, t.VPC_SECURITY_GROUP_INGRESS_RULE, t.EC2_SECURITY_GROUP_RULE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -20,6 +20,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 POLICY = resource_rule(
     name=NAME,
     description="Checks whether every SNS topic is encrypted with KMS. Fix: set kmsMasterKeyId.",
+    resource_types=(t.SNS_TOPIC,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -24,6 +24,7 @@ POLICY = resource_rule(
         "Checks whether container registries keep the admin user off. Fix: set adminUserEnabled false and use "
         "AcrPull role assignments."
     ),
+    resource_types=(t.AZ_CONTAINER_REGISTRY,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

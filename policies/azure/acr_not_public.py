@@ -28,6 +28,7 @@ POLICY = resource_rule(
         "Checks whether container registries refuse anonymous pull. Fix: set anonymousPullEnabled false and "
         "grant AcrPull to the pulling identities."
     ),
+    resource_types=(t.AZ_CONTAINER_REGISTRY,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

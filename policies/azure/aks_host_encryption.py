@@ -37,6 +37,7 @@ POLICY = resource_rule(
         "Checks whether AKS node pools encrypt at host (or the cluster uses a disk encryption set). Fix: set "
         "enableEncryptionAtHost true on every pool."
     ),
+    resource_types=(t.AZ_MANAGED_CLUSTER, t.AZ_AGENT_POOL),
     validate=validate,
     enforcement_level=ADVISORY,
     remediation=FIX,

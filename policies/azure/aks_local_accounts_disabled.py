@@ -26,6 +26,7 @@ POLICY = resource_rule(
         "Checks whether AKS clusters disable local accounts (Entra ID + Azure RBAC only). Fix: set "
         "disableLocalAccounts true with a managed aadProfile."
     ),
+    resource_types=(t.AZ_MANAGED_CLUSTER,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -34,6 +34,7 @@ POLICY = resource_rule(
         "Checks whether AKS API servers are private in prod (elsewhere at least limited to authorizedIPRanges). "
         "Fix: set apiServerAccessProfile.enablePrivateCluster true."
     ),
+    resource_types=(t.AZ_MANAGED_CLUSTER,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -32,6 +32,7 @@ POLICY = resource_rule(
         "Checks whether every Key Vault has soft delete and purge protection on. Fix: set "
         "properties.enablePurgeProtection true."
     ),
+    resource_types=(t.AZ_KEY_VAULT,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -33,6 +33,7 @@ POLICY = resource_rule(
         "Checks whether Azure ML online endpoints authenticate with a key or an Entra (AAD) token. Fix: set "
         "properties.authMode 'AADToken' or 'Key'."
     ),
+    resource_types=(t.AZ_ML_ONLINE_ENDPOINT,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -27,6 +27,7 @@ POLICY = resource_rule(
         "Checks whether Azure ML workspaces have public network access off in prod. Fix: set publicNetworkAccess "
         "'Disabled' with a private endpoint."
     ),
+    resource_types=(t.AZ_ML_WORKSPACE,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

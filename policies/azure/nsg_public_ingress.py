@@ -52,6 +52,7 @@ POLICY = resource_rule(
         "Checks whether network security group rules allow inbound traffic from the internet to any port but 443. "
         "Fix: restrict the source prefixes to known ranges or service tags."
     ),
+    resource_types=(t.AZ_NETWORK_SECURITY_GROUP, t.AZ_SECURITY_RULE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

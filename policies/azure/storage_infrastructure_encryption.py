@@ -27,6 +27,7 @@ POLICY = resource_rule(
         "Checks whether storage accounts require infrastructure (double) encryption. Fix: set "
         "encryption.requireInfrastructureEncryption true at creation."
     ),
+    resource_types=(t.AZ_STORAGE_ACCOUNT,),
     validate=validate,
     enforcement_level=ADVISORY,
     remediation=FIX,

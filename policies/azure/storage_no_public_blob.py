@@ -30,6 +30,7 @@ POLICY = resource_rule(
         "Checks whether storage accounts forbid anonymous blob access and containers are not public. Fix: set "
         "allowBlobPublicAccess false and container publicAccess 'None'."
     ),
+    resource_types=(t.AZ_STORAGE_ACCOUNT, t.AZ_BLOB_CONTAINER),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -27,6 +27,7 @@ POLICY = resource_rule(
         "Checks whether storage accounts refuse shared-key access (Entra ID only). Fix: set allowSharedKeyAccess "
         "false and the AML workspace's systemDatastoresAuthMode 'identity'."
     ),
+    resource_types=(t.AZ_STORAGE_ACCOUNT,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

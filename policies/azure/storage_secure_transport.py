@@ -35,6 +35,7 @@ POLICY = resource_rule(
         "Checks whether every storage account enforces HTTPS only and TLS 1.2 or newer. Fix: set "
         "enableHttpsTrafficOnly true and minimumTlsVersion 'TLS1_2'."
     ),
+    resource_types=(t.AZ_STORAGE_ACCOUNT,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -15,6 +15,7 @@ from policies.lib.settings import ENVIRONMENT_PROPERTY, is_prod
 NAME = "data-stores-protected"
 DATA_STORES = {
     t.S3_BUCKET: "S3 bucket",
+    t.S3_BUCKET_V2: "S3 bucket",
     t.KMS_KEY: "KMS key",
     t.ECR_REPOSITORY: "ECR repository",
     "aws:sagemaker/modelPackageGroup:ModelPackageGroup": "SageMaker model package group",
@@ -41,6 +42,7 @@ POLICY = resource_rule(
         "Checks whether data stores (buckets, keys, registries, workspaces, vaults, volumes) are protected from "
         "deletion in prod. Fix: set protectData true so they get protect=True."
     ),
+    resource_types=tuple(DATA_STORES),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

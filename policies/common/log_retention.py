@@ -28,6 +28,7 @@ POLICY = resource_rule(
         "Checks whether CloudWatch log groups and Log Analytics workspaces set a log retention period. Fix: set "
         "retentionInDays."
     ),
+    resource_types=(t.CLOUDWATCH_LOG_GROUP, t.AZ_LOG_ANALYTICS_WORKSPACE),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -11,6 +11,7 @@ AWS tags may also come from the provider's ``defaultTags``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs
@@ -18,7 +19,7 @@ from pulumi_policy import ReportViolation, ResourceValidationArgs
 from policies.lib import kubernetes as k8s
 from policies.lib import types as t
 from policies.lib.props import UnknownValueError, as_list, dig, is_map, plain
-from policies.lib.rule import MANDATORY, resource_rule
+from policies.lib.rule import ANY_TYPE, MANDATORY, resource_rule
 from policies.lib.settings import ENVIRONMENT_PROPERTY, setting
 from policies.lib.taggable import supports_tags
 
@@ -56,6 +57,19 @@ def _as_tag_map(value: Any) -> dict[str, str]:
     return out
 
 
+def _default_tags(provider_props: Any) -> Any:
+    """The AWS provider's ``defaultTags.tags``. pulumi_aws's ``Provider`` sends every object-valued
+    input JSON-encoded (``default_tags`` goes through ``pulumi.runtime.to_json``), so the engine
+    hands the pack a string ``'{"tags": {...}}'``; an object is read as well."""
+    value = dig(provider_props, "defaultTags")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dig(value, "tags") or {}
+
+
 def _expected(args: ResourceValidationArgs, label: bool) -> dict[str, str]:
     values = {
         "owner": setting(args, "owner"),
@@ -87,6 +101,8 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         if package == "kubernetes":
             if args.resource_type in NOT_OBJECTS or not is_map(dig(args.props, "metadata")):
                 return
+            if args.resource_type.endswith("Patch") and dig(args.props, "metadata", "labels") is None:
+                return  # a patch that leaves labels out keeps the live object's labels
             labels = _as_tag_map(dig(args.props, "metadata", "labels") or {})
             _check(args, report_violation, "labels", labels, LABEL_KEYS, _expected(args, True),
                    "apply components.tags.kubernetes_labels(...) to metadata.labels")
@@ -100,7 +116,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             return
         tags = {}
         if package == "aws" and args.provider is not None:
-            tags.update(_as_tag_map(dig(args.provider.props, "defaultTags", "tags") or {}))
+            tags.update(_as_tag_map(_default_tags(args.provider.props)))
         tags.update(_as_tag_map(dig(args.props, "tags") or {}))
     except UnknownValueError:
         return  # tags computed at preview: cannot tell
@@ -115,6 +131,7 @@ POLICY = resource_rule(
         "and managed-by, and every Kubernetes object the matching labels, with the stack's values. Fix: apply the "
         "components' standard tags/labels."
     ),
+    resource_types=(ANY_TYPE,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation="apply components.tags.standard_tags(...) / kubernetes_labels(...) to the resource",

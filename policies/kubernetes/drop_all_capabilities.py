@@ -18,9 +18,10 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     spec = k8s.pod_spec(args.resource_type, args.props)
     if spec is None:
         return
+    patch = k8s.is_patch(args.resource_type)
     for label, container in k8s.containers(spec):
         subject = f"{k8s.describe(args.resource_type, args.name)} {label}"
-        drop = [str(c).upper() for c in as_list(known(container, "securityContext", "capabilities", "drop", if_unknown=["ALL"]))]
+        drop = [str(c).upper() for c in as_list(known(container, "securityContext", "capabilities", "drop", default=["ALL"] if patch else [], if_unknown=["ALL"]))]
         add = [str(c).upper() for c in as_list(known(container, "securityContext", "capabilities", "add", if_unknown=[]))]
         if "ALL" not in drop:
             report_violation(f"{subject} does not drop all capabilities; {FIX}.")
@@ -35,6 +36,7 @@ POLICY = resource_rule(
         "Checks whether every container drops ALL capabilities (adding back at most NET_BIND_SERVICE). Fix: set "
         "securityContext.capabilities.drop ['ALL']."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

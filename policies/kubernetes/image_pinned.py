@@ -43,6 +43,7 @@ POLICY = resource_rule(
         "Checks whether every container image is pinned by a tag other than latest or by a digest. Fix: use "
         "repo/image:1.2.3 or repo/image@sha256:..."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

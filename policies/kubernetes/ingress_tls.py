@@ -13,6 +13,17 @@ NAME = "k8s-ingress-tls"
 FIX = "add spec.tls with a secretName (e.g. from cert-manager) listing every host"
 
 
+def host_covered(host: str, tls_host: str) -> bool:
+    """A TLS host covers a rule host when equal, or when it is a wildcard ``*.example.com`` and the
+    host is one label under it (``api.example.com``; a certificate wildcard spans one label)."""
+    if host.lower() == tls_host.lower():
+        return True
+    if tls_host.startswith("*.") and not host.startswith("*."):
+        label, _, rest = host.partition(".")
+        return bool(label) and rest.lower() == tls_host[2:].lower()
+    return False
+
+
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     if args.resource_type != t.K8S_INGRESS:
         return
@@ -25,7 +36,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     if not tls:
         report_violation(f"Ingress '{args.name}' serves plain HTTP (no spec.tls); {FIX}.")
         return
-    uncovered = [h for h in hosts if h not in covered]
+    uncovered = [h for h in hosts if not any(host_covered(h, c) for c in covered)]
     if uncovered:
         report_violation(f"Ingress '{args.name}' has no TLS for host(s) {', '.join(uncovered)}; {FIX}.")
 
@@ -36,6 +47,7 @@ POLICY = resource_rule(
         "Checks whether every Ingress terminates TLS for all of its hosts. Fix: add spec.tls with a secretName "
         "listing every host."
     ),
+    resource_types=(t.K8S_INGRESS,),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -70,6 +70,7 @@ POLICY = stack_rule(
         "Checks whether every namespace the stack declares or deploys into has a default-deny NetworkPolicy "
         "(empty podSelector, Ingress and Egress, no rules). Fix: add one per namespace, then allow rules."
     ),
+    resource_types=(t.K8S_NAMESPACE, t.K8S_NETWORK_POLICY, *k8s.WORKLOAD_TYPES),
     validate=validate,
     enforcement_level=MANDATORY,
     remediation="add a NetworkPolicy with podSelector {} and policyTypes [Ingress, Egress] and no rules to each namespace",

@@ -28,6 +28,7 @@ POLICY = resource_rule(
         "Checks whether pods share the node's network, PID or IPC namespace (hostNetwork, hostPID, hostIPC). Fix: "
         "remove those settings."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

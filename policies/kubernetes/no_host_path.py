@@ -28,6 +28,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
 POLICY = resource_rule(
     name=NAME,
     description="Checks whether pods mount hostPath volumes. Fix: use emptyDir, ConfigMap/Secret or a PVC instead.",
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

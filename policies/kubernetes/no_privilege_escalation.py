@@ -21,7 +21,8 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
         subject = f"{k8s.describe(args.resource_type, args.name)} {label}"
         if is_true(known(container, "securityContext", "privileged")):
             report_violation(f"{subject} is privileged (full access to the node); {FIX}.")
-        elif not is_false(known(container, "securityContext", "allowPrivilegeEscalation", if_unknown=False)):
+        elif not is_false(known(container, "securityContext", "allowPrivilegeEscalation",
+                                default=False if k8s.is_patch(args.resource_type) else None, if_unknown=False)):
             report_violation(f"{subject} allows privilege escalation; {FIX}.")
 
 
@@ -31,6 +32,7 @@ POLICY = resource_rule(
         "Checks whether every container is unprivileged with allowPrivilegeEscalation false. Fix: set "
         "securityContext.allowPrivilegeEscalation false and privileged false."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

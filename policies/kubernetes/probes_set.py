@@ -18,7 +18,7 @@ FIX = "add readinessProbe and livenessProbe (e.g. httpGet on /health/ready and /
 
 
 def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type in k8s.RUN_TO_COMPLETION:
+    if args.resource_type in k8s.RUN_TO_COMPLETION or k8s.is_patch(args.resource_type):
         return
     spec = k8s.pod_spec(args.resource_type, args.props)
     if spec is None:
@@ -35,6 +35,7 @@ POLICY = resource_rule(
         "Checks whether every long-running container has readiness and liveness probes (Jobs/CronJobs exempt). "
         "Fix: add readinessProbe and livenessProbe."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -18,7 +18,8 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     if spec is None:
         return
     for label, container in k8s.containers(spec):
-        if not is_true(known(container, "securityContext", "readOnlyRootFilesystem", if_unknown=True)):
+        if not is_true(known(container, "securityContext", "readOnlyRootFilesystem",
+                             default=True if k8s.is_patch(args.resource_type) else None, if_unknown=True)):
             report_violation(f"{k8s.describe(args.resource_type, args.name)} {label} has a writable root filesystem; {FIX}.")
 
 
@@ -28,6 +29,7 @@ POLICY = resource_rule(
         "Checks whether every container has a read-only root filesystem. Fix: set "
         "securityContext.readOnlyRootFilesystem true and mount emptyDir volumes for writable paths."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

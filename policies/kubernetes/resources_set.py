@@ -17,7 +17,9 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
     spec = k8s.pod_spec(args.resource_type, args.props)
     if spec is None:
         return
-    for label, container in k8s.containers(spec):
+    if k8s.is_patch(args.resource_type):
+        return  # a patch that leaves resources out keeps the live ones
+    for label, container in k8s.containers(spec, ephemeral=False):
         missing = [f"{kind}.{res}" for kind, res in REQUIRED if not is_set(container, "resources", kind, res)]
         if missing:
             report_violation(
@@ -31,6 +33,7 @@ POLICY = resource_rule(
         "Checks whether every container sets CPU and memory requests and limits. Fix: set resources.requests and "
         "resources.limits for cpu and memory."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

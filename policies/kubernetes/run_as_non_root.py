@@ -28,7 +28,7 @@ def validate(args: ResourceValidationArgs, report_violation: ReportViolation) ->
             user = known(pod, "runAsUser", if_unknown=1)
         if user is not None and float(user) == 0:
             report_violation(f"{k8s.describe(args.resource_type, args.name)} {label} runs as root (runAsUser 0); {FIX}.")
-        elif not is_true(non_root):
+        elif not is_true(non_root) and not (non_root is None and k8s.is_patch(args.resource_type)):
             report_violation(f"{k8s.describe(args.resource_type, args.name)} {label} may run as root; {FIX}.")
 
 
@@ -38,6 +38,7 @@ POLICY = resource_rule(
         "Checks whether every container runs as non-root (runAsNonRoot true, runAsUser not 0). Fix: set "
         "securityContext.runAsNonRoot true and a non-zero runAsUser."
     ),
+    resource_types=k8s.WORKLOAD_TYPES,
     validate=validate,
     enforcement_level=MANDATORY,
     remediation=FIX,

@@ -24,9 +24,23 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     t.K8S_JOB: ("spec", "template", "spec"),
     t.K8S_CRON_JOB: ("spec", "jobTemplate", "spec", "template", "spec"),
 }
+#: The ``*Patch`` resources (server-side apply) carry the same shape as their workload.
+POD_SPEC_PATHS.update({
+    t.K8S_POD_PATCH: POD_SPEC_PATHS[t.K8S_POD],
+    t.K8S_DEPLOYMENT_PATCH: POD_SPEC_PATHS[t.K8S_DEPLOYMENT],
+    t.K8S_STATEFUL_SET_PATCH: POD_SPEC_PATHS[t.K8S_STATEFUL_SET],
+    t.K8S_DAEMON_SET_PATCH: POD_SPEC_PATHS[t.K8S_DAEMON_SET],
+    t.K8S_REPLICA_SET_PATCH: POD_SPEC_PATHS[t.K8S_REPLICA_SET],
+    t.K8S_JOB_PATCH: POD_SPEC_PATHS[t.K8S_JOB],
+    t.K8S_CRON_JOB_PATCH: POD_SPEC_PATHS[t.K8S_CRON_JOB],
+})
+#: Every type the pod rules read (workloads and their patches).
+WORKLOAD_TYPES: tuple[str, ...] = tuple(POD_SPEC_PATHS)
+#: Patches only name the fields they change: a field they leave out is not a violation.
+PATCHES = frozenset(t.K8S_WORKLOAD_PATCHES)
 
 #: Workloads whose containers run to completion; liveness/readiness probes do not apply.
-RUN_TO_COMPLETION = frozenset({t.K8S_JOB, t.K8S_CRON_JOB})
+RUN_TO_COMPLETION = frozenset({t.K8S_JOB, t.K8S_CRON_JOB, t.K8S_JOB_PATCH, t.K8S_CRON_JOB_PATCH})
 
 
 def kind(resource_type: str) -> str:
@@ -46,11 +60,21 @@ def pod_spec(resource_type: str, props: Any) -> Any:
     return spec if is_map(spec) else None
 
 
-def containers(spec: Any, *, init: bool = True) -> list[tuple[str, Any]]:
-    """``[(label, container)]`` for the pod's containers (and init containers), label such as
-    ``container 'server'`` or ``init container 'migrate'``."""
+def is_patch(resource_type: str) -> bool:
+    """A ``*Patch`` resource: a field it leaves out keeps the live object's value."""
+    return resource_type in PATCHES
+
+
+def containers(spec: Any, *, init: bool = True, ephemeral: bool = True) -> list[tuple[str, Any]]:
+    """``[(label, container)]`` for the pod's containers (and init and ephemeral containers),
+    label such as ``container 'server'``, ``init container 'migrate'`` or ``ephemeral container
+    'debug'`` (``kubectl debug`` adds those; a Pod object may declare them too)."""
     out: list[tuple[str, Any]] = []
-    keys = (("containers", "container"), ("initContainers", "init container")) if init else (("containers", "container"),)
+    keys: tuple[tuple[str, str], ...] = (("containers", "container"),)
+    if init:
+        keys += (("initContainers", "init container"),)
+    if ephemeral:  # the API refuses resources and probes on ephemeral containers
+        keys += (("ephemeralContainers", "ephemeral container"),)
     for key, label in keys:
         for index, container in enumerate(as_list(dig(spec, key))):
             if is_map(container):

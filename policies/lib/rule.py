@@ -26,12 +26,29 @@ DISABLED = EnforcementLevel.DISABLED
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 DESCRIPTION_PREFIX = "Checks whether"
 
+#: A rule that applies to every type (required-tags): declared as this one entry.
+ANY_TYPE = "*"
+#: Rule name -> the resource type tokens it reads, declared with the rule (data, tested against
+#: the provider SDKs' registered tokens in tests/policies/test_types.py).
+DECLARED_TYPES: dict[str, tuple[str, ...]] = {}
+
 ResourceValidate = Callable[[ResourceValidationArgs, ReportViolation], None]
 StackValidate = Callable[[StackValidationArgs, ReportViolation], None]
 
 
 class RuleDefinitionError(ValueError):
     """A rule that breaks the pack's conventions (name, description, level)."""
+
+
+def _declare(name: str, resource_types: tuple[str, ...] | list[str]) -> None:
+    types = tuple(dict.fromkeys(resource_types))
+    if not types or not all(isinstance(x, str) and x for x in types):
+        raise RuleDefinitionError(f"rule {name}: declare the resource types it reads (resource_types=...)")
+    DECLARED_TYPES[name] = types
+
+
+def declared_types(name: str) -> tuple[str, ...]:
+    return DECLARED_TYPES[name]
 
 
 def _check(name: str, description: str, enforcement_level: EnforcementLevel) -> None:
@@ -54,10 +71,12 @@ def resource_rule(
     validate: ResourceValidate,
     enforcement_level: EnforcementLevel,
     remediation: str,
+    resource_types: tuple[str, ...] | list[str],
     properties: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
     """A ``ResourceValidationPolicy`` the engine calls once per resource."""
     _check(name, description, enforcement_level)
+    _declare(name, resource_types)
     return ResourceValidationPolicy(
         name=name,
         description=description,
@@ -75,10 +94,12 @@ def stack_rule(
     validate: StackValidate,
     enforcement_level: EnforcementLevel,
     remediation: str,
+    resource_types: tuple[str, ...] | list[str],
     properties: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> StackValidationPolicy:
     """A ``StackValidationPolicy`` the engine calls once with every resource of the stack."""
     _check(name, description, enforcement_level)
+    _declare(name, resource_types)
     return StackValidationPolicy(
         name=name,
         description=description,

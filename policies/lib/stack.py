@@ -52,5 +52,6 @@ def points_at(companion: Any, key: str, target: Any) -> bool:
     return isinstance(value, str) and value in identities(target)
 
 
-def companions(resources: Iterable[Any], companion_type: str, key: str, target: Any) -> list[Any]:
-    return [c for c in resources if c.resource_type == companion_type and points_at(c, key, target)]
+def companions(resources: Iterable[Any], companion_type: str | tuple[str, ...], key: str, target: Any) -> list[Any]:
+    types = (companion_type,) if isinstance(companion_type, str) else companion_type
+    return [c for c in resources if c.resource_type in types and points_at(c, key, target)]

@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from policies.lib import types as t
+from policies.lib.data import builtin_role_id
 
 STACK = "test"
 PROJECT = "mlops-platform"
@@ -342,9 +343,17 @@ def aks_cluster(name: str = "aks", **inputs: Any) -> dict:
     })
 
 
-OWNER = f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcd635"
-CONTRIBUTOR = f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"
-ACR_PULL = f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d"
+def _role(name: str) -> str:
+    """A role definition id as ARM spells it, with the id from Azure's published table
+    (policies/data/azure_builtin_roles.json), never retyped here."""
+    return f"{SUB}/providers/Microsoft.Authorization/roleDefinitions/{builtin_role_id(name)}"
+
+
+OWNER = _role("Owner")
+CONTRIBUTOR = _role("Contributor")
+USER_ACCESS_ADMINISTRATOR = _role("User Access Administrator")
+RBAC_ADMINISTRATOR = _role("Role Based Access Control Administrator")
+ACR_PULL = _role("AcrPull")
 
 
 def role_assignment(name: str, role: str, scope: str, *, principal_type: str | None = "ServicePrincipal",

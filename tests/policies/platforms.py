@@ -30,6 +30,8 @@ def aws() -> list[dict]:
         b.launch_template("nodes"),
         b.ebs_volume("scratch"),
         b.eks_cluster("cluster"),
+        b.res("aws:eks/addon:Addon", "vpc-cni", {"addonName": "vpc-cni", "clusterName": "cluster", "tags": b.TAGS,
+                                                 "configurationValues": '{"enableNetworkPolicy": "true"}'}),
         b.access_policy_association("ci-edit", "AmazonEKSEditPolicy", f"arn:aws:iam::{b.ACCOUNT}:role/ci"),
         b.access_entry("ci-entry", f"arn:aws:iam::{b.ACCOUNT}:role/ci", ["mlops-editors"]),
         b.ecr_repository("serving"),
@@ -52,14 +54,14 @@ def aws() -> list[dict]:
 def azure() -> list[dict]:
     return retag([
         b.resource_group("mlops-rg"),
-        b.storage_account("mlopsstore"),
+        b.storage_account("mlopsstore", publicNetworkAccess="Disabled"),
         b.blob_container("artifacts"),
-        b.key_vault("mlops-kv"),
-        b.container_registry("mlopsacr"),
-        b.aks_cluster("aks"),
+        b.key_vault("mlops-kv", publicNetworkAccess="Disabled"),
+        b.container_registry("mlopsacr", publicNetworkAccess="Disabled"),
+        b.aks_cluster("aks", networkProfile={"networkPolicy": "cilium"}),
         b.role_assignment("acr-pull", b.ACR_PULL, "mlopsacr"),
         b.ml_workspace("aml"),
-        b.online_endpoint("endpoint"),
+        b.merge(b.online_endpoint("endpoint"), {"properties": {"publicNetworkAccess": "Disabled"}}),
         b.log_analytics("logs"),
         b.nsg("cluster-nsg", b.nsg_rule("https", "443")),
     ], "prod")

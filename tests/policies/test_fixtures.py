@@ -9,9 +9,9 @@ import pytest
 
 from policies.registry import ALL_POLICIES, REGISTRY
 from policies.runner import evaluate
-from tests.policies.fixtures import aws, azure, common, kubernetes
+from tests.policies.fixtures import aws, azure, common, kubernetes, new_rules, rewrites
 
-CASES = [*aws.CASES, *azure.CASES, *kubernetes.CASES, *common.CASES]
+CASES = [*aws.CASES, *azure.CASES, *kubernetes.CASES, *common.CASES, *rewrites.CASES, *new_rules.CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -82,5 +82,5 @@ def test_small_readers():
 
 
 def test_pod_spec_paths_cover_every_workload_kind():
-    assert {k8s.kind(t) for t in k8s.POD_SPEC_PATHS} == {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                                                        "Job", "CronJob"}
+    kinds = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}
+    assert {k8s.kind(t) for t in k8s.POD_SPEC_PATHS} == kinds | {f"{kind}Patch" for kind in kinds}

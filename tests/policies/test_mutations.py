@@ -51,7 +51,7 @@ def test_bucket_with_sse_s3_in_prod():
 def test_bucket_without_tls_only_policy():
     assert only(without(p.aws(), "artifacts-policy")) == (
         "aws-s3-bucket-tls-only", "artifacts",
-        "S3 bucket 'artifacts' accepts requests without TLS; attach an aws.s3.BucketPolicy with a statement "
+        "S3 bucket 'artifacts' accepts requests without TLS on its objects; attach an aws.s3.BucketPolicy with a statement "
         "{Effect: Deny, Principal: '*', Action: 's3:*', Resource: [bucket ARN, bucket ARN/*], Condition: "
         "{Bool: {'aws:SecureTransport': 'false'}}}.",
     )

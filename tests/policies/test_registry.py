@@ -66,13 +66,19 @@ def test_registry_refuses_a_rule_module_without_policy(monkeypatch):
 def test_rule_builder_refuses_a_name_that_is_not_kebab_case():
     with pytest.raises(RuleDefinitionError, match="not kebab-case"):
         resource_rule(name="S3_Encryption", description="Checks whether x.", validate=lambda a, r: None,
-                      enforcement_level=MANDATORY, remediation="x")
+                      enforcement_level=MANDATORY, remediation="x", resource_types=("aws:s3/bucket:Bucket",))
 
 
 def test_rule_builder_refuses_a_description_that_does_not_start_checks_whether():
     with pytest.raises(RuleDefinitionError, match="must start 'Checks whether'"):
         resource_rule(name="s3-encryption", description="S3 must be encrypted.", validate=lambda a, r: None,
-                      enforcement_level=MANDATORY, remediation="x")
+                      enforcement_level=MANDATORY, remediation="x", resource_types=("aws:s3/bucket:Bucket",))
+
+
+def test_rule_builder_refuses_a_rule_that_declares_no_resource_types():
+    with pytest.raises(RuleDefinitionError, match="declare the resource types"):
+        resource_rule(name="s3-encryption", description="Checks whether x.", validate=lambda a, r: None,
+                      enforcement_level=MANDATORY, remediation="x", resource_types=())
 
 
 def test_main_constructs_the_policy_pack_with_the_registry_and_nothing_else(monkeypatch):
