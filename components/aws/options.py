@@ -47,7 +47,13 @@ class AwsClusterOptions(_AwsCommon, total=False):
     public_access_cidrs: list[str]
     """CIDRs allowed to reach the public API endpoint. Empty (default): the public endpoint is
     off and the API is reachable only inside the VPC (EKS User Guide, "Cluster API server
-    endpoint"). Never ``0.0.0.0/0``."""
+    endpoint"). Never ``0.0.0.0/0``. With it empty, ``api_runner_cidrs`` or
+    ``api_runner_security_group_ids`` must admit the machine that runs ``pulumi up``."""
+    api_runner_cidrs: list[str]
+    """CIDRs inside the VPC (CI runner, VPN, SSM host) admitted on 443 to the cluster security
+    group, i.e. to the private API endpoint (default none)."""
+    api_runner_security_group_ids: list[str]
+    """Security groups admitted on 443 to the cluster security group (default none)."""
     spot_instance_types: list[str]
     """Instance types of an optional spot node group (scales from 0); empty (default): none."""
     spot_max_count: int
@@ -74,6 +80,9 @@ class AwsTrainingOptions(_AwsCommon, total=False):
     empty and MLflow must be provided another way."""
     mlflow_server_size: str
     """``Small`` (default, up to 25 users) | ``Medium`` | ``Large``."""
+    mlflow_server_version: str
+    """MLflow version of the tracking server (default: the locked client's major.minor,
+    components/aws/training.py ``MLFLOW_SERVER_VERSION``)."""
     noncurrent_version_days: int
     """Expire non-current artifact versions after this many days (default 30)."""
 
@@ -114,5 +123,7 @@ class AwsMonitoringOptions(_AwsCommon, total=False):
     since CloudWatch cannot take Prometheus histograms) or ``sagemaker`` (CloudWatch: the
     AWS/SageMaker namespace). Picks where metrics, alerts and the dashboard live."""
     instance_type: str
-    """sagemaker runtime: the endpoint's instance type, which names its production variant
-    (the VariantName dimension of its metrics). Default ``ml.m5.large``."""
+    """sagemaker runtime: the endpoint's instance type (the production variant is always named
+    ``primary``). Default ``ml.m5.large``."""
+    cluster_name: pulumi.Input[str]
+    """*wired* (kubernetes runtime): EKS cluster for the Alertmanager's pod identity association."""
