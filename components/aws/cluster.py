@@ -65,15 +65,15 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
 
 
 def _check(ctx: AwsContext) -> None:
-    if not ctx.options.get("deployer_role_arn"):
+    if not ctx.options["deployer_role_arn"]:
         ctx.fail("aws.deployer_role_arn", "", "the IAM role ARN that runs `pulumi up` (it is the only cluster admin)")
-    public = list(ctx.options.get("public_access_cidrs") or [])
-    runners = list(ctx.options.get("api_runner_cidrs") or [])
+    public = list(ctx.options["public_access_cidrs"])
+    runners = list(ctx.options["api_runner_cidrs"])
     for key, cidrs in (("aws.public_access_cidrs", public), ("aws.api_runner_cidrs", runners)):
         for cidr in cidrs:
             if cidr.endswith("/0"):
                 ctx.fail(key, cidr, "specific CIDRs; never a /0")
-    if not public and not runners and not (ctx.options.get("api_runner_security_group_ids") or []):
+    if not public and not runners and not ctx.options["api_runner_security_group_ids"]:
         # The same stack creates the VPC: with a private-only endpoint and nothing admitted to
         # the cluster security group, every Kubernetes call of the first `up` times out.
         ctx.fail("aws.public_access_cidrs", "",
@@ -100,7 +100,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     log_group_name = f"/aws/eks/{cluster_name}/cluster"  # the name EKS writes to (fixed by EKS)
     key = ctx.kms_key("cluster", f"EKS {cluster_name}: Kubernetes secrets and control-plane logs",
                       [ctx.logs_service_statement([log_group_name])])
-    log_group = ctx.log_group("control-plane", log_group_name, ctx.options.get("log_retention_days", 90), key)
+    log_group = ctx.log_group("control-plane", log_group_name, ctx.options["log_retention_days"], key)
     cluster_role, attachments = _cluster_role(ctx, key)
     cluster = _cluster(ctx, settings, cluster_name, cluster_role, key, [log_group, *attachments])
     admin = _access(ctx, cluster)
@@ -144,14 +144,14 @@ def _api_access(ctx: AwsContext, cluster: aws.eks.Cluster) -> list[pulumi.Resour
     subnets, a VPN, SSM) is refused without these rules."""
     sg = cluster.vpc_config.cluster_security_group_id
     rules: list[pulumi.Resource] = []
-    for i, cidr in enumerate(ctx.options.get("api_runner_cidrs") or []):
+    for i, cidr in enumerate(ctx.options["api_runner_cidrs"]):
         rules.append(aws.vpc.SecurityGroupIngressRule(
             f"{ctx.name}-api-runner-{i}",
             aws.vpc.SecurityGroupIngressRuleArgs(
                 security_group_id=sg, cidr_ipv4=cidr, ip_protocol="tcp", from_port=443, to_port=443,
                 description="Kubernetes API from the pulumi/kubectl runner", tags=ctx.tagged()),
             opts=ctx.opts()))
-    for i, group in enumerate(ctx.options.get("api_runner_security_group_ids") or []):
+    for i, group in enumerate(ctx.options["api_runner_security_group_ids"]):
         rules.append(aws.vpc.SecurityGroupIngressRule(
             f"{ctx.name}-api-runner-sg-{i}",
             aws.vpc.SecurityGroupIngressRuleArgs(
@@ -219,7 +219,7 @@ def _cluster_role(ctx: AwsContext, key: aws.kms.Key) -> tuple[aws.iam.Role, list
 def _cluster(
     ctx: AwsContext, settings: Any, cluster_name: str, role: aws.iam.Role, key: aws.kms.Key, after: list[pulumi.Resource]
 ) -> aws.eks.Cluster:
-    cidrs = list(ctx.options.get("public_access_cidrs") or [])
+    cidrs = list(ctx.options["public_access_cidrs"])
     return aws.eks.Cluster(
         f"{ctx.name}-eks",
         aws.eks.ClusterArgs(
@@ -274,7 +274,7 @@ def _access(ctx: AwsContext, cluster: aws.eks.Cluster) -> aws.eks.AccessPolicyAs
 
 
 def _launch_template(ctx: AwsContext) -> aws.ec2.LaunchTemplate:
-    size = ctx.options.get("node_disk_size_gib", 50)
+    size = ctx.options["node_disk_size_gib"]
     return aws.ec2.LaunchTemplate(
         f"{ctx.name}-nodes-lt",
         aws.ec2.LaunchTemplateArgs(
@@ -340,7 +340,7 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster,
             opts=ctx.opts(depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]),
         )
     ]
-    spot_types = list(ctx.options.get("spot_instance_types") or [])
+    spot_types = list(ctx.options["spot_instance_types"])
     if spot_types:
         groups.append(
             aws.eks.NodeGroup(
@@ -355,7 +355,7 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster,
                     instance_types=spot_types,
                     launch_template=launch,
                     scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                        desired_size=0, min_size=0, max_size=ctx.options.get("spot_max_count", 4)
+                        desired_size=0, min_size=0, max_size=ctx.options["spot_max_count"]
                     ),
                     update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
                     labels={"mlops-platform/capacity": "spot"},

@@ -107,8 +107,7 @@ def dashboard_body(region: str, endpoint: str, variant: str, settings: Any) -> s
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    runtime = (settings.get("aws") or {}).get("runtime", "kubernetes")
-    return RUNTIMES[runtime](component, name, settings)
+    return RUNTIMES[settings.runtime](component, name, settings)
 
 
 def alert_topic(ctx: AwsContext, settings: Any, publishers: list[dict[str, Any]] | None = None,
@@ -158,7 +157,7 @@ def alert_topic(ctx: AwsContext, settings: Any, publishers: list[dict[str, Any]]
 def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]:
     ctx = AwsContext(component, name, settings)
     topic, _ = alert_topic(ctx, settings)
-    variant = variant_name(ctx.options.get("instance_type", "ml.m5.large"))
+    variant = variant_name(ctx.options["instance_type"])
     endpoint = pulumi.Output.from_input(settings.endpoint_name)
     dims = endpoint.apply(lambda e: {"EndpointName": e, "VariantName": variant})
     drift_dims = endpoint.apply(lambda e: {"Endpoint": e})
@@ -237,7 +236,7 @@ def _alertmanager_sns(ctx: AwsContext, settings: Any, stack: Any, labels: dict[s
         allow(["kms:GenerateDataKey", "kms:Decrypt"], [key.arn]),
     ])
     service_account = stack.names.service("alertmanager")
-    cluster_name = ctx.options.get("cluster_name")
+    cluster_name = ctx.options["cluster_name"]
     if cluster_name:
         aws.eks.PodIdentityAssociation(
             f"{ctx.name}-alertmanager-identity",
