@@ -35,6 +35,14 @@ IMAGES: tuple[str, ...] = ("serving", "training")
 TAG_PREFIX = "ctx-"
 TAG_LENGTH = 16
 PLATFORMS = ("linux/amd64", "linux/arm64")
+#: The pyproject extra each image installs (the Dockerfiles' ``ARG EXTRAS`` default).
+IMAGE_EXTRAS: dict[str, str] = {"serving": "serving", "training": "ml"}
+#: What each target adds to both images: the runtime its MLflow URI and object store need
+#: (aws: boto3 + sagemaker-mlflow for the SageMaker MLflow ARN and S3; azure: azureml-mlflow +
+#: azure-identity for ``azureml://``). The serving image never carries a Pulumi SDK.
+TARGET_EXTRAS: dict[str, tuple[str, ...]] = {"local": (), "aws": ("aws-runtime",), "azure": ("azure-runtime",)}
+#: Build args ContainerImages sets itself, per image and target.
+RESERVED_BUILD_ARGS = ("EXTRAS",)
 _BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY", "CREDENTIAL")
 
@@ -109,6 +117,9 @@ def resolve_images_args(args: Mapping[str, Any]) -> Settings:
     build_args = merged["build_args"]
     require(isinstance(build_args, Mapping) and all(_BUILD_ARG.match(str(k)) for k in build_args),
             "build_args", build_args, "a map of NAME -> value")
+    reserved = [k for k in build_args if k in RESERVED_BUILD_ARGS]
+    require(not reserved, "build_args", reserved[:1],
+            "no EXTRAS: ContainerImages picks each image's extras from the target")
     secret = [k for k in build_args if any(word in k.upper() for word in _SECRET_WORDS)]
     require(not secret, "build_args", secret[:1],
             "no secrets: build args are stored in the image history and the Pulumi state")
@@ -249,19 +260,26 @@ def content_tag(context: Path, dockerfile: str, platform: str, build_args: Mappi
     return TAG_PREFIX + digest.hexdigest()[:TAG_LENGTH], files
 
 
+def image_extras(target: str, image: str) -> str:
+    """The ``EXTRAS`` build arg of ``image`` on ``target``: its own extra plus the target's."""
+    return " ".join((IMAGE_EXTRAS[image], *TARGET_EXTRAS[target]))
+
+
 def plan_builds(settings: Mapping[str, Any]) -> dict[str, ImageBuild]:
-    """The two builds of one ContainerImages, tags computed from the checkout."""
+    """The two builds of one ContainerImages, tags computed from the checkout. Each image gets
+    the ``EXTRAS`` of its target, so an aws and a local build of one checkout differ in tag."""
     context = Path(settings["context"]).resolve()
     builds = {}
     for name in IMAGES:
         dockerfile = settings[f"{name}_dockerfile"]
-        tag, files = content_tag(context, dockerfile, settings["platform"], settings["build_args"])
+        build_args = {**settings["build_args"], "EXTRAS": image_extras(settings["target"], name)}
+        tag, files = content_tag(context, dockerfile, settings["platform"], build_args)
         builds[name] = ImageBuild(
             name=name,
             context=os.path.relpath(context),
             dockerfile=os.path.relpath(context / dockerfile),
             platform=settings["platform"],
-            build_args=dict(settings["build_args"]),
+            build_args=build_args,
             tag=tag,
             files=files,
         )

@@ -299,6 +299,8 @@ DESCRIPTIONS: dict[str, str] = {
     "awsAccountId": "aws: refuse to deploy into any other account (12 digits; empty: no check).",
     "awsDeployerRoleArn": "aws: IAM role that runs pulumi up; its access entry is the only EKS cluster admin (required).",
     "awsPublicApiCidrs": "aws: comma-separated CIDRs allowed on the public EKS API endpoint (empty: public endpoint off).",
+    "awsApiRunnerCidrs": "aws: comma-separated CIDRs of runners inside the VPC (CI, VPN, SSM host) admitted on 443 to the EKS cluster security group (the private API endpoint).",
+    "awsApiRunnerSecurityGroupIds": "aws: comma-separated security group ids of runners admitted on 443 to the EKS cluster security group.",
     "awsSpotInstanceTypes": "aws: comma-separated instance types of an optional spot node group (empty: none).",
     "awsSpotMaxCount": "aws: ceiling of the spot node group.",
     "awsNodeDiskSizeGib": "aws: encrypted gp3 root volume per node, GiB.",

@@ -33,6 +33,8 @@ class AwsSettings(BaseModel):
     aws_account_id: Annotated[str, Field(pattern=r"^([0-9]{12})?$")] = ""
     aws_deployer_role_arn: str = ""
     aws_public_api_cidrs: str = ""
+    aws_api_runner_cidrs: str = ""
+    aws_api_runner_security_group_ids: Annotated[str, Field(pattern=r"^(sg-[0-9a-f]{8,17})?(,\s*sg-[0-9a-f]{8,17})*$")] = ""
     aws_spot_instance_types: str = ""
     aws_spot_max_count: Annotated[int, Field(ge=1, le=100)] = 4
     aws_node_disk_size_gib: Annotated[int, Field(ge=20, le=1000)] = 50
@@ -52,7 +54,7 @@ class AwsSettings(BaseModel):
             raise ValueError("an IAM role ARN, e.g. arn:aws:iam::111122223333:role/mlops-platform-deployer")
         return value
 
-    @field_validator("aws_public_api_cidrs")
+    @field_validator("aws_public_api_cidrs", "aws_api_runner_cidrs")
     @classmethod
     def _cidrs(cls, value: str) -> str:
         for item in _csv(value):
@@ -97,6 +99,8 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             **common,
             "deployer_role_arn": s.aws_deployer_role_arn,
             "public_access_cidrs": _csv(s.aws_public_api_cidrs),
+            "api_runner_cidrs": _csv(s.aws_api_runner_cidrs),
+            "api_runner_security_group_ids": _csv(s.aws_api_runner_security_group_ids),
             "spot_instance_types": _csv(s.aws_spot_instance_types),
             "spot_max_count": s.aws_spot_max_count,
             "node_disk_size_gib": s.aws_node_disk_size_gib,
@@ -135,6 +139,9 @@ def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any
             "network_id": network.network_id,
             "subnet_ids": network.private_subnet_ids,
         }
+    if concern == "monitoring":
+        # The Alertmanager's Pod Identity association (servingRuntime kubernetes).
+        return {"cluster_name": upstream["cluster"].cluster_name}
     return {}
 
 

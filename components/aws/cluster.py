@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 from ..kubernetes.tenancy import create_tenancy
 from ..tags import kubernetes_labels
 from .common import AwsContext, allow, service_trust
+from .eks_versions import CALENDAR, SOURCE, in_standard_support
 
 DEFAULT_INSTANCE_TYPE = "t3.large"  # cheap default; prod sets nodeSize
 AMI_TYPE = "AL2023_x86_64_STANDARD"
@@ -28,6 +29,12 @@ LOG_TYPES = ("api", "audit", "authenticator")
 POD_IDENTITY_TRUST_ACTIONS = ("sts:AssumeRole", "sts:TagSession")
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 SPOT_TAINT = "mlops-platform/spot"
+#: The EKS Pod Identity agent on every node (EKS User Guide, "EKS Pod Identity agent"): pods
+#: fetch their role's credentials there, so a default-deny egress policy must admit it.
+POD_IDENTITY_AGENT = ({"cidr": "169.254.170.23/32"}, {"cidr": "fd00:ec2::23/128"})
+POD_IDENTITY_PORT = 80
+#: Managed policies published under a path (IAM: the ARN must carry it).
+MANAGED_PATHS = {"AmazonEBSCSIDriverPolicy": "/service-role/"}
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -60,14 +67,35 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
 def _check(ctx: AwsContext) -> None:
     if not ctx.options["deployer_role_arn"]:
         ctx.fail("aws.deployer_role_arn", "", "the IAM role ARN that runs `pulumi up` (it is the only cluster admin)")
-    for cidr in ctx.options["public_access_cidrs"]:
-        if cidr.endswith("/0"):
-            ctx.fail("aws.public_access_cidrs", cidr, "specific CIDRs; never a /0")
+    public = list(ctx.options["public_access_cidrs"])
+    runners = list(ctx.options["api_runner_cidrs"])
+    for key, cidrs in (("aws.public_access_cidrs", public), ("aws.api_runner_cidrs", runners)):
+        for cidr in cidrs:
+            if cidr.endswith("/0"):
+                ctx.fail(key, cidr, "specific CIDRs; never a /0")
+    if not public and not runners and not ctx.options["api_runner_security_group_ids"]:
+        # The same stack creates the VPC: with a private-only endpoint and nothing admitted to
+        # the cluster security group, every Kubernetes call of the first `up` times out.
+        ctx.fail("aws.public_access_cidrs", "",
+                 "the CIDRs of the machine that runs `pulumi up` (first `up`), or aws.api_runner_cidrs / "
+                 "aws.api_runner_security_group_ids of a runner inside the VPC (docs/aws.md, API access)")
+
+
+def check_version(ctx: AwsContext, version: str, today: Any = None) -> None:
+    """Refuse a Kubernetes version past EKS standard support: the cluster's STANDARD upgrade
+    policy makes EKS upgrade it by itself, and the pinned version would then plan a downgrade."""
+    import datetime as dt
+
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    if not in_standard_support(version, today):
+        supported = ", ".join(v for v in CALENDAR if in_standard_support(v, today))
+        ctx.fail("kubernetes_version", version, f"a version in EKS standard support today ({supported}; {SOURCE})")
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     ctx = AwsContext(component, name, settings)
     _check(ctx)
+    check_version(ctx, settings.kubernetes_version)
     cluster_name = ctx.cloud("eks")
     log_group_name = f"/aws/eks/{cluster_name}/cluster"  # the name EKS writes to (fixed by EKS)
     key = ctx.kms_key("cluster", f"EKS {cluster_name}: Kubernetes secrets and control-plane logs",
@@ -76,8 +104,13 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     cluster_role, attachments = _cluster_role(ctx, key)
     cluster = _cluster(ctx, settings, cluster_name, cluster_role, key, [log_group, *attachments])
     admin = _access(ctx, cluster)
-    node_role, node_groups = _nodes(ctx, settings, cluster)
-    _addons(ctx, cluster, node_groups)
+    api_rules = _api_access(ctx, cluster)
+    # Networking add-ons first: nodes join only once the CNI, kube-proxy and the Pod Identity
+    # agent can run on them (bootstrap_self_managed_addons is off), as terraform-aws-eks does
+    # with its before-compute add-ons.
+    before_compute = _network_addons(ctx, cluster)
+    node_role, node_groups = _nodes(ctx, settings, cluster, before_compute)
+    addons = _workload_addons(ctx, cluster, node_groups, before_compute)
 
     config = pulumi.Output.secret(
         pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
@@ -87,11 +120,13 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     provider = k8s.Provider(
         f"{name}-k8s",
         k8s.ProviderArgs(kubeconfig=config, enable_server_side_apply=True),
-        opts=pulumi.ResourceOptions(parent=component, depends_on=[admin]),
+        # The first Kubernetes call needs the admin access entry and a way to the API server.
+        opts=pulumi.ResourceOptions(parent=component, depends_on=[admin, *api_rules]),
     )
     labels = kubernetes_labels(settings.tags)
     tenancy = create_tenancy(name, settings.namespace, labels, component, provider=provider)
-    _storage_class(name, labels, component, provider)
+    _pod_identity_egress(name, tenancy.name, labels, component, provider)
+    _storage_class(name, labels, component, provider, addons["aws-ebs-csi-driver"])
     return {
         "cluster_name": cluster.name,
         "cluster_endpoint": cluster.endpoint,
@@ -103,7 +138,51 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     }
 
 
-def _storage_class(name: str, labels: dict[str, str], component: Any, provider: k8s.Provider) -> None:
+def _api_access(ctx: AwsContext, cluster: aws.eks.Cluster) -> list[pulumi.Resource]:
+    """HTTPS to the private API endpoint from the configured runner CIDRs / security groups:
+    EKS's cluster security group admits only itself, so a runner in the VPC (CI in the private
+    subnets, a VPN, SSM) is refused without these rules."""
+    sg = cluster.vpc_config.cluster_security_group_id
+    rules: list[pulumi.Resource] = []
+    for i, cidr in enumerate(ctx.options["api_runner_cidrs"]):
+        rules.append(aws.vpc.SecurityGroupIngressRule(
+            f"{ctx.name}-api-runner-{i}",
+            aws.vpc.SecurityGroupIngressRuleArgs(
+                security_group_id=sg, cidr_ipv4=cidr, ip_protocol="tcp", from_port=443, to_port=443,
+                description="Kubernetes API from the pulumi/kubectl runner", tags=ctx.tagged()),
+            opts=ctx.opts()))
+    for i, group in enumerate(ctx.options["api_runner_security_group_ids"]):
+        rules.append(aws.vpc.SecurityGroupIngressRule(
+            f"{ctx.name}-api-runner-sg-{i}",
+            aws.vpc.SecurityGroupIngressRuleArgs(
+                security_group_id=sg, referenced_security_group_id=group, ip_protocol="tcp", from_port=443,
+                to_port=443, description="Kubernetes API from the runner's security group", tags=ctx.tagged()),
+            opts=ctx.opts()))
+    return rules
+
+
+def _pod_identity_egress(name: str, namespace: pulumi.Input[str], labels: dict[str, str], component: Any,
+                         provider: k8s.Provider) -> None:
+    """Admit the Pod Identity agent through the namespace's default-deny egress (the VPC CNI
+    enforces NetworkPolicies): without it no pod gets AWS credentials."""
+    k8s.networking.v1.NetworkPolicy(
+        f"{name}-pod-identity-egress",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-eks-pod-identity-agent", namespace=namespace, labels=labels),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+            policy_types=["Egress"],
+            egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=p["cidr"]))
+                    for p in POD_IDENTITY_AGENT],
+                ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=POD_IDENTITY_PORT)],
+            )],
+        ),
+        opts=pulumi.ResourceOptions(parent=component, provider=provider),
+    )
+
+
+def _storage_class(name: str, labels: dict[str, str], component: Any, provider: k8s.Provider,
+                   ebs: pulumi.Resource) -> None:
     """The default StorageClass: gp3 through the EBS CSI driver, encrypted. EKS 1.30+ marks
     no class as default, so without it PersistentVolumeClaims (Prometheus) stay Pending."""
     k8s.storage.v1.StorageClass(
@@ -118,7 +197,8 @@ def _storage_class(name: str, labels: dict[str, str], component: Any, provider: 
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,
         reclaim_policy="Delete",
-        opts=pulumi.ResourceOptions(parent=component, provider=provider),
+        # Volumes need the CSI driver: claims made before it runs would stay Pending.
+        opts=pulumi.ResourceOptions(parent=component, provider=provider, depends_on=[ebs]),
     )
 
 
@@ -127,7 +207,11 @@ def _cluster_role(ctx: AwsContext, key: aws.kms.Key) -> tuple[aws.iam.Role, list
     managed = ctx.managed_policy("cluster", role, "AmazonEKSClusterPolicy")
     # Envelope encryption of secrets: EKS uses this key through the cluster role.
     inline = ctx.role_policy(
-        "cluster-kms", role, [allow(["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants", "kms:CreateGrant"], [key.arn])]
+        "cluster-kms", role, [
+            allow(["kms:Encrypt", "kms:Decrypt", "kms:DescribeKey", "kms:ListGrants"], [key.arn]),
+            # Grants only for AWS resources (EKS's own use of the key), never for a principal.
+            allow(["kms:CreateGrant"], [key.arn], Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+        ]
     )
     return role, [managed, inline]
 
@@ -221,12 +305,14 @@ def _launch_template(ctx: AwsContext) -> aws.ec2.LaunchTemplate:
     )
 
 
-def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster) -> tuple[aws.iam.Role, list[aws.eks.NodeGroup]]:
+def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster,
+           before: list[pulumi.Resource]) -> tuple[aws.iam.Role, list[aws.eks.NodeGroup]]:
     role = ctx.role("nodes", service_trust(["ec2.amazonaws.com"]), "EKS managed nodes")
     attachments = [
         ctx.managed_policy("nodes", role, "AmazonEKSWorkerNodePolicy"),
         ctx.managed_policy("nodes", role, "AmazonEC2ContainerRegistryPullOnly"),
     ]
+    attachments = [*attachments, *before]
     template = _launch_template(ctx)
     launch = aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str))
     groups = [
@@ -285,44 +371,51 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster) -> tuple[aw
 
 def _pod_identity_role(ctx: AwsContext, role_name: str, managed: str) -> aws.iam.Role:
     role = ctx.role(role_name, service_trust(["pods.eks.amazonaws.com"], POD_IDENTITY_TRUST_ACTIONS), f"EKS Pod Identity: {role_name}")
-    ctx.managed_policy(role_name, role, managed)
+    ctx.managed_policy(role_name, role, managed, MANAGED_PATHS.get(managed, "/"))
     return role
 
 
-def _addons(ctx: AwsContext, cluster: aws.eks.Cluster, node_groups: list[aws.eks.NodeGroup]) -> None:
-    """Core add-ons, EKS-managed at the default version for the cluster's Kubernetes version."""
+def _addon(ctx: AwsContext, cluster: aws.eks.Cluster, addon_name: str, after: list[pulumi.Resource],
+           **kwargs: Any) -> aws.eks.Addon:
+    """An EKS-managed add-on at the default version for the cluster's Kubernetes version."""
+    return aws.eks.Addon(
+        f"{ctx.name}-{addon_name}",
+        aws.eks.AddonArgs(
+            cluster_name=cluster.name,
+            addon_name=addon_name,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=ctx.tagged(),
+            **kwargs,
+        ),
+        opts=ctx.opts(depends_on=after),
+    )
+
+
+def _network_addons(ctx: AwsContext, cluster: aws.eks.Cluster) -> list[aws.eks.Addon]:
+    """DaemonSets the nodes need to become Ready: created before any node group."""
     cni_role = _pod_identity_role(ctx, "vpc-cni", "AmazonEKS_CNI_Policy")
-    ebs_role = _pod_identity_role(ctx, "ebs-csi", "AmazonEBSCSIDriverPolicy")
-
-    def addon(addon_name: str, after: list[pulumi.Resource], **kwargs: Any) -> aws.eks.Addon:
-        return aws.eks.Addon(
-            f"{ctx.name}-{addon_name}",
-            aws.eks.AddonArgs(
-                cluster_name=cluster.name,
-                addon_name=addon_name,
-                resolve_conflicts_on_create="OVERWRITE",
-                resolve_conflicts_on_update="OVERWRITE",
-                tags=ctx.tagged(),
-                **kwargs,
-            ),
-            opts=ctx.opts(depends_on=after),
-        )
-
-    # Networking first (DaemonSets: nodes become Ready only once the CNI runs on them).
-    pod_identity = addon("eks-pod-identity-agent", [])
-    addon(
-        "vpc-cni",
-        [pod_identity],
+    pod_identity = _addon(ctx, cluster, "eks-pod-identity-agent", [])
+    cni = _addon(
+        ctx, cluster, "vpc-cni", [pod_identity],
         configuration_values=json.dumps({"enableNetworkPolicy": "true"}),
         pod_identity_associations=[aws.eks.AddonPodIdentityAssociationArgs(role_arn=cni_role.arn, service_account="aws-node")],
     )
-    addon("kube-proxy", [])
-    # Deployments: they need nodes to schedule on.
-    addon("coredns", node_groups)
-    addon(
-        "aws-ebs-csi-driver",
-        [*node_groups, pod_identity],
-        pod_identity_associations=[
-            aws.eks.AddonPodIdentityAssociationArgs(role_arn=ebs_role.arn, service_account="ebs-csi-controller-sa")
-        ],
-    )
+    return [pod_identity, cni, _addon(ctx, cluster, "kube-proxy", [])]
+
+
+def _workload_addons(ctx: AwsContext, cluster: aws.eks.Cluster, node_groups: list[aws.eks.NodeGroup],
+                     before: list[aws.eks.Addon]) -> dict[str, aws.eks.Addon]:
+    """Deployments: they need nodes to schedule on. metrics-server (an EKS community add-on)
+    serves the resource metrics the serving HorizontalPodAutoscaler reads."""
+    ebs_role = _pod_identity_role(ctx, "ebs-csi", "AmazonEBSCSIDriverPolicy")
+    return {
+        "coredns": _addon(ctx, cluster, "coredns", node_groups),
+        "aws-ebs-csi-driver": _addon(
+            ctx, cluster, "aws-ebs-csi-driver", [*node_groups, *before],
+            pod_identity_associations=[
+                aws.eks.AddonPodIdentityAssociationArgs(role_arn=ebs_role.arn, service_account="ebs-csi-controller-sa")
+            ],
+        ),
+        "metrics-server": _addon(ctx, cluster, "metrics-server", node_groups),
+    }

@@ -220,6 +220,14 @@ class AwsContext:
             opts=self.data_opts(),
         )
 
+    def salted(self, kind: str, *parts: str) -> pulumi.Output[str]:
+        """A globally unique name (S3 buckets): :meth:`cloud` salted with the account, so two
+        accounts deploying the same project and stack never collide. The account is the
+        stack's ``awsAccountId`` when set, else the caller's."""
+        account = self.options["account_id"]
+        salt = pulumi.Output.from_input(account) if account else self.account_id
+        return salt.apply(lambda a: aws_name(kind, pulumi.get_project(), pulumi.get_stack(), self.name, *parts, salt=a))
+
     def role(self, role: str, trust: pulumi.Input[str], description: str) -> aws.iam.Role:
         return aws.iam.Role(
             f"{self.name}-{role}-role",
@@ -233,16 +241,24 @@ class AwsContext:
             opts=self.opts(),
         )
 
-    def role_policy(self, role_name: str, role: aws.iam.Role, statements: Sequence[Mapping[str, Any]]) -> aws.iam.RolePolicy:
+    def role_policy(self, role_name: str, role: aws.iam.Role, statements: Sequence[Mapping[str, Any]],
+                    **kwargs: Any) -> aws.iam.RolePolicy:
         return aws.iam.RolePolicy(
             f"{self.name}-{role_name}-policy",
             aws.iam.RolePolicyArgs(role=role.id, name=self.cloud("aws", role_name), policy=policy_document(statements)),
-            opts=self.opts(),
+            opts=self.opts(**kwargs),
         )
 
-    def managed_policy(self, role_name: str, role: aws.iam.Role, policy: str) -> aws.iam.RolePolicyAttachment:
-        """Attach an AWS-managed policy by name (never *FullAccess / admin ones)."""
-        arn = self.partition.apply(lambda p: f"arn:{p}:iam::aws:policy/{policy}")
+    def managed_policy(self, role_name: str, role: aws.iam.Role, policy: str, path: str = "/") -> aws.iam.RolePolicyAttachment:
+        """Attach an AWS-managed policy by name and path (never *FullAccess / admin ones).
+
+        AWS publishes some managed policies under a path (``/service-role/`` for
+        AmazonEBSCSIDriverPolicy): the ARN must carry it, or IAM answers NoSuchEntity.
+        tests/components/aws/test_oracles.py checks every ARN against AWS's published list.
+        """
+        if not (path.startswith("/") and path.endswith("/")):
+            raise ArgsError(f"managed policy path: {path!r} is not allowed; allowed: '/' or '/<path>/'")
+        arn = self.partition.apply(lambda p: f"arn:{p}:iam::aws:policy{path}{policy}")
         return aws.iam.RolePolicyAttachment(
             f"{self.name}-{role_name}-{policy}",
             aws.iam.RolePolicyAttachmentArgs(role=role.name, policy_arn=arn),

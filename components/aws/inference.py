@@ -18,7 +18,7 @@ from ..kubernetes.serving import create_serving
 from ..tags import kubernetes_labels
 from .common import AwsContext, allow, service_trust
 from .sagemaker_endpoint import build_sagemaker
-from .training import MLFLOW_READ_ACTIONS, bucket_statements
+from .training import ARTIFACT_PREFIX, MLFLOW_SERVING_ACTIONS, bucket_statements
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
@@ -37,12 +37,14 @@ def build_kubernetes(ctx: AwsContext, settings: Any) -> dict[str, Any]:
     )
     bucket_arn = pulumi.Output.all(ctx.partition, opts["artifact_bucket"]).apply(lambda a: f"arn:{a[0]}:s3:::{a[1]}")
     statements = [
-        *bucket_statements(bucket_arn, write=False),
+        # Model versions are MLflow artifacts: the pods read those objects and nothing else.
+        *bucket_statements(bucket_arn, write=False, read_prefixes=(ARTIFACT_PREFIX,)),
         allow(["kms:Decrypt", "kms:DescribeKey"], [opts["kms_key_arn"]]),
     ]
     tracking = pulumi.Output.from_input(settings.tracking_uri)
-    # The MLflow registry, when the tracking URI is a SageMaker MLflow ARN (else nothing).
-    statements.append(allow(list(MLFLOW_READ_ACTIONS), [tracking.apply(lambda t: [t] if t.startswith("arn:") else [])]))
+    # The MLflow registry calls model loading makes, when the tracking URI is a SageMaker
+    # MLflow ARN (else nothing): read-only, no alias or version changes.
+    statements.append(allow(list(MLFLOW_SERVING_ACTIONS), [tracking.apply(lambda t: [t] if t.startswith("arn:") else [])]))
     ctx.role_policy("serving", role, statements)
 
     objects = create_serving(ctx.name, settings, kubernetes_labels(settings.tags), ctx.component, allow_https_egress=True)

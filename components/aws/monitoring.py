@@ -8,7 +8,9 @@
   CloudWatch agent drops (CloudWatch User Guide, "Prometheus metric type conversion by the
   CloudWatch agent"), so p99 cannot be computed in CloudWatch. The shared in-cluster stack
   (components/kubernetes/monitoring.py, unchanged) evaluates the same alert rules and serves
-  the same dashboard as on Minikube, on the cluster's encrypted gp3 volumes.
+  the same dashboard as on Minikube, on the cluster's encrypted gp3 volumes. Its Alertmanager
+  reaches people through the same kind of KMS-encrypted SNS topic (``alertEmail`` subscribed),
+  publishing with SigV4 as its own EKS Pod Identity role, which may only ``sns:Publish`` there.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from ..kubernetes import dashboard as grafana
 from ..kubernetes.alerts import DRIFT_P_VALUE, Thresholds
 from ..kubernetes.monitoring import create_endpoint_monitoring, create_stack
 from ..tags import kubernetes_labels
-from .common import AwsContext, policy_document
+from .common import AwsContext, allow, policy_document, service_trust
 from .sagemaker_endpoint import SAGEMAKER_NAMESPACE, variant_name
 
 #: Where the drift job puts its p-values (dimension ``Endpoint``).
@@ -108,8 +110,10 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     return RUNTIMES[settings.runtime](component, name, settings)
 
 
-def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    ctx = AwsContext(component, name, settings)
+def alert_topic(ctx: AwsContext, settings: Any, publishers: list[dict[str, Any]] | None = None,
+                role_publishers: pulumi.Input[list[str]] | None = None) -> tuple[aws.sns.Topic, aws.kms.Key]:
+    """The KMS-encrypted alert topic, ``alertEmail`` subscribed; CloudWatch alarms of this
+    account may publish, and so may ``role_publishers`` (role ARNs) through their identity."""
     key = ctx.kms_key("alerts", "Alert topic", [
         {
             "Sid": "CloudWatchAlarmsPublish",
@@ -120,6 +124,7 @@ def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]
             "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
         }
     ])
+    name = ctx.name
     topic = aws.sns.Topic(
         f"{name}-alerts",
         aws.sns.TopicArgs(name=ctx.cloud("aws", "alerts"), kms_master_key_id=key.arn, tags=ctx.tagged()),
@@ -146,6 +151,12 @@ def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]
             aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=settings.alert_email),
             opts=ctx.opts(),
         )
+    return topic, key
+
+
+def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]:
+    ctx = AwsContext(component, name, settings)
+    topic, _ = alert_topic(ctx, settings)
     variant = variant_name(ctx.options["instance_type"])
     endpoint = pulumi.Output.from_input(settings.endpoint_name)
     dims = endpoint.apply(lambda e: {"EndpointName": e, "VariantName": variant})
@@ -188,17 +199,69 @@ def build_in_cluster(component: Any, name: str, settings: Any) -> dict[str, Any]
     labels = kubernetes_labels(settings.tags)
     stack = create_stack(name, settings.namespace, settings.retention_days, labels, component,
                          protect=settings.protect_data)
+    topic = _alertmanager_sns(AwsContext(component, name, settings), settings, stack, labels, component)
     endpoint = create_endpoint_monitoring(
         name, settings.namespace, settings.endpoint_name,
         Thresholds(latency_p99_seconds=settings.latency_p99_seconds, error_rate=settings.error_rate,
                    drift_p_value=settings.drift_p_value),
         labels, component, depends_on=[stack.release],
     )
+    # The receiver Alertmanager needs, in components/kubernetes/alerting.py's shape:
+    # {"kind": "sns", "topic_arn": topic.arn, "region": region} (SigV4 through the pod's identity).
     return {
         "dashboard_url": pulumi.Output.all(stack.grafana_url, endpoint.dashboard_uid).apply(lambda a: f"{a[0]}/d/{a[1]}"),
-        "alert_target": stack.alertmanager_url,
+        "alert_target": topic.arn,
         "metrics_url": stack.prometheus_url,
     }
+
+
+def sns_receiver(topic_arn: pulumi.Input[str], region: str) -> dict[str, Any]:
+    """The Alertmanager receiver for this topic (components/kubernetes/alerting.py's shape)."""
+    return {"kind": "sns", "topic_arn": topic_arn, "region": region}
+
+
+def _alertmanager_sns(ctx: AwsContext, settings: Any, stack: Any, labels: dict[str, str], component: Any) -> aws.sns.Topic:
+    """SNS topic + the Alertmanager's Pod Identity role (sns:Publish on it, its key), and the
+    egress Alertmanager needs through its namespace's default-deny: HTTPS to SNS, the agent."""
+    import pulumi_kubernetes as k8s
+
+    from .cluster import POD_IDENTITY_AGENT, POD_IDENTITY_PORT, POD_IDENTITY_TRUST_ACTIONS
+
+    role = ctx.role("alertmanager", service_trust(["pods.eks.amazonaws.com"], POD_IDENTITY_TRUST_ACTIONS),
+                    "Alertmanager (EKS Pod Identity): publish alerts to the alert topic only")
+    topic, key = alert_topic(ctx, settings)
+    ctx.role_policy("alertmanager", role, [
+        allow(["sns:Publish"], [topic.arn]),
+        # SNS encrypts with the topic's key on the publisher's behalf.
+        allow(["kms:GenerateDataKey", "kms:Decrypt"], [key.arn]),
+    ])
+    service_account = stack.names.service("alertmanager")
+    cluster_name = ctx.options["cluster_name"]
+    if cluster_name:
+        aws.eks.PodIdentityAssociation(
+            f"{ctx.name}-alertmanager-identity",
+            aws.eks.PodIdentityAssociationArgs(cluster_name=cluster_name, namespace=stack.namespace_name,
+                                               service_account=service_account, role_arn=role.arn, tags=ctx.tagged()),
+            opts=ctx.opts(),
+        )
+    k8s.networking.v1.NetworkPolicy(
+        f"{ctx.name}-alertmanager-sns-egress",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="alertmanager-to-sns", namespace=stack.namespace_name, labels=labels),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": "alertmanager"}),
+            policy_types=["Egress"],
+            egress=[
+                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=443)]),
+                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    to=[k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=p["cidr"]))
+                        for p in POD_IDENTITY_AGENT],
+                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=POD_IDENTITY_PORT)]),
+            ],
+        ),
+        opts=pulumi.ResourceOptions(parent=component),
+    )
+    return topic
 
 
 RUNTIMES: dict[str, Callable[[Any, str, Any], dict[str, Any]]] = {

@@ -16,15 +16,18 @@ S3_FORBIDDEN_SUFFIXES = ("-s3alias", "--ol-s3", "--x-s3", "--table-s3")
 KINDS = ("s3", "iam_role", "ecr", "sagemaker", "eks", "aws_prefix", "log_group", "aws")
 
 
-def aws_name(kind: str, project: str, stack: str, *parts: str) -> str:
-    """A name for ``kind`` from the stack and ``parts``, unique per (project, stack).
+def aws_name(kind: str, project: str, stack: str, *parts: str, salt: str = "") -> str:
+    """A name for ``kind`` from the stack and ``parts``, unique per (project, stack[, salt]).
 
     The readable part is ``<stack>-<parts...>``; the hash suffix covers the project too, so two
-    projects' ``prod`` stacks never collide on a globally unique name (S3 buckets).
+    projects' ``prod`` stacks never collide. Globally unique names (S3 buckets) pass the account
+    as ``salt``: two adopters deploying ``mlops-platform``/``prod`` in their own accounts must not
+    collide either (``BucketAlreadyExists``).
     """
-    name = cloud_name(kind, stack, *parts, unique=(project, stack))
+    unique = (project, stack, salt) if salt else (project, stack)
+    name = cloud_name(kind, stack, *parts, unique=unique)
     if kind == "s3" and name.startswith(S3_FORBIDDEN_PREFIXES):
-        name = cloud_name(kind, "b", stack, *parts, unique=(project, stack))
+        name = cloud_name(kind, "b", stack, *parts, unique=unique)
     if kind == "s3" and name.endswith(S3_FORBIDDEN_SUFFIXES):  # pragma: no cover - hash suffix
         name = f"{name[:56]}-{stable_suffix(name)}"
     return name

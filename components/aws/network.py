@@ -256,10 +256,11 @@ def _flow_logs(ctx: AwsContext, vpc: aws.ec2.Vpc) -> None:
         role,
         [
             allow(["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], [group.arn, streams]),
-            # Flow logs check their destination with DescribeLogGroups, which is authorised on
-            # the account's log-group namespace, not on one group (Service Authorization
-            # Reference, CloudWatch Logs): scoped to this account and region.
-            allow(["logs:DescribeLogGroups"], [ctx.arn("logs", "log-group:*")]),
+            # Flow logs check their destination with DescribeLogGroups, which supports no
+            # resource-level permission (Service Authorization Reference, CloudWatch Logs:
+            # resource "*" only); scoped to a log-group ARN it is simply denied. It reads names
+            # only and grants nothing else.
+            allow(["logs:DescribeLogGroups"], ["*"]),
         ],
     )
     aws.ec2.FlowLog(

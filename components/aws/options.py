@@ -29,6 +29,8 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 _ACCOUNT = re.compile(r"^([0-9]{12})?$")
 _INSTANCE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _SAGEMAKER_INSTANCE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_SECURITY_GROUP = re.compile(r"^sg-[0-9a-f]{8,17}$")
+_MLFLOW_VERSION = re.compile(r"^([0-9]+\.[0-9]+(\.[0-9]+)?)?$")
 _MODEL_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
 
 
@@ -84,7 +86,13 @@ class AwsClusterOptions(_AwsCommon, total=False):
     public_access_cidrs: Annotated[list[str], Opt([], item=_cidr_not_open)]
     """CIDRs allowed to reach the public API endpoint. Empty (default): the public endpoint is
     off and the API is reachable only inside the VPC (EKS User Guide, "Cluster API server
-    endpoint"). Never ``0.0.0.0/0``."""
+    endpoint"). Never ``0.0.0.0/0``. With it empty, ``api_runner_cidrs`` or
+    ``api_runner_security_group_ids`` must admit the machine that runs ``pulumi up``."""
+    api_runner_cidrs: Annotated[list[str], Opt([], item=_cidr_not_open)]
+    """CIDRs inside the VPC (CI runner, VPN, SSM host) admitted on 443 to the cluster security
+    group, i.e. to the private API endpoint (default none)."""
+    api_runner_security_group_ids: Annotated[list[str], Opt([], item=_matches(_SECURITY_GROUP, "security group ids such as sg-0123456789abcdef0"))]
+    """Security groups admitted on 443 to the cluster security group (default none)."""
     spot_instance_types: Annotated[list[str], Opt([], item=_matches(_INSTANCE, "EC2 instance types such as m6i.large"))]
     """Instance types of an optional spot node group (scales from 0); empty (default): none."""
     spot_max_count: Annotated[int, Opt(4, low=1, high=100)]
@@ -113,6 +121,9 @@ class AwsTrainingOptions(_AwsCommon, total=False):
     empty and MLflow must be provided another way."""
     mlflow_server_size: Annotated[str, Opt("Small", choices=MLFLOW_SERVER_SIZES)]
     """``Small`` (default, up to 25 users) | ``Medium`` | ``Large``."""
+    mlflow_server_version: Annotated[str, Opt("", check=_matches(_MLFLOW_VERSION, "an MLflow major.minor such as 3.17, or empty"))]
+    """MLflow version of the tracking server (empty, default: the locked client's major.minor,
+    components/aws/training.py ``MLFLOW_SERVER_VERSION``)."""
     noncurrent_version_days: Annotated[int, Opt(30, low=1, high=3650)]
     """Expire non-current artifact versions after this many days (default 30)."""
 
@@ -151,5 +162,7 @@ class AwsMonitoringOptions(_AwsCommon, total=False):
     """aws-only options of Monitoring."""
 
     instance_type: Annotated[str, Opt(DEFAULT_SAGEMAKER_INSTANCE_TYPE, check=_matches(_SAGEMAKER_INSTANCE, "a SageMaker instance type such as ml.m5.large"))]
-    """sagemaker runtime: the endpoint's instance type, which names its production variant
-    (the VariantName dimension of its metrics). Default ``ml.m5.large``."""
+    """sagemaker runtime: the endpoint's instance type (the production variant is always named
+    ``primary``). Default ``ml.m5.large``."""
+    cluster_name: Annotated[pulumi.Input[str], Opt(None)]
+    """*wired* (kubernetes runtime): EKS cluster for the Alertmanager's pod identity association."""

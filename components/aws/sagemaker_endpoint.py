@@ -19,7 +19,8 @@ from contract.serving import DRIFT_REFERENCE_PATH_ENV as ENV_DRIFT_REFERENCE_PAT
 from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
 from contract.serving import PORT_ENV as ENV_PORT
 from contract.serving import SAGEMAKER_INVOCATIONS_PATH, SAGEMAKER_MODEL_DIR
-from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document
+from .common import AwsContext, allow, service_trust
+from .training import ECR_PULL_ACTIONS
 
 #: Where SageMaker unpacks ``model.tar.gz`` in the container (the app serves a local path).
 MODEL_DIR = SAGEMAKER_MODEL_DIR
@@ -30,13 +31,16 @@ CANARY_PERCENT = 10
 #: Reference, Amazon EC2): those are granted on "*"; creating/deleting ENIs is limited below.
 EC2_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
                         "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups")
-EC2_ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                   "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission")
+EC2_ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface")
+#: One production variant, always this name: SageMaker's blue/green update needs the variant
+#: name to stay the same across endpoint configurations (a new instance type is a new
+#: configuration of the same variant), and the autoscaling target is keyed on it.
+VARIANT_NAME = "primary"
 
 
-def variant_name(instance_type: str) -> str:
-    """Named after the instance type: a new type is a new variant, deployed blue/green."""
-    return instance_type.replace(".", "-")
+def variant_name(instance_type: str = "") -> str:
+    """The production variant's name (fixed; the instance type does not rename it)."""
+    return VARIANT_NAME
 
 
 def invocation_url(region: str, endpoint: str) -> str:
@@ -67,11 +71,12 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
         ),
         opts=ctx.opts(),
     )
-    access = _role_access(ctx, opts, endpoint_name, sg)
+    role, access = _inference_role(ctx, settings, opts, endpoint_name, sg)
     model = aws.sagemaker.Model(
         f"{name}-model",
         aws.sagemaker.ModelArgs(
-            execution_role_arn=opts["execution_role_arn"],
+            # Its own role, not the training role: a training job cannot take over serving.
+            execution_role_arn=role.arn,
             primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
                 image=settings.image,
                 model_data_url=bucket.apply(lambda b: f"s3://{b}/{opts['model_data_key']}"),
@@ -88,6 +93,8 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
             vpc_config=aws.sagemaker.ModelVpcConfigArgs(subnets=opts["subnet_ids"], security_group_ids=[sg.id]),
             tags=ctx.tagged(),
         ),
+        # CreateModel checks ModelDataUrl and the image with this role: the policy must exist
+        # first (IAM is eventually consistent; docs/aws.md has the sandbox check).
         opts=ctx.opts(depends_on=[access]),
     )
     percent = int(opts["data_capture_percent"])
@@ -172,31 +179,51 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
     }
 
 
-def _role_access(ctx: AwsContext, opts: Any, endpoint_name: str, sg: aws.ec2.SecurityGroup) -> aws.iam.RolePolicy:
-    """What the execution role needs for this endpoint only: its ENIs, its log group."""
-    role_name = pulumi.Output.from_input(opts["execution_role_arn"]).apply(lambda arn: arn.rsplit("/", 1)[-1])
+def _repository_arn(image: str, partition: str) -> list[str]:
+    """``<acct>.dkr.ecr.<region>.amazonaws.com/<repo>[@sha256:..|:tag]`` -> its repository ARN."""
+    host, _, rest = image.partition("/")
+    parts = host.split(".")
+    if len(parts) < 4 or parts[1:3] != ["dkr", "ecr"] or not rest:
+        return []
+    repo = rest.split("@", 1)[0].split(":", 1)[0]
+    return [f"arn:{partition}:ecr:{parts[3]}:{parts[0]}:repository/{repo}"]
+
+
+def _inference_role(ctx: AwsContext, settings: Any, opts: Any, endpoint_name: str,
+                    sg: aws.ec2.SecurityGroup) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+    """The SageMaker Model's own role: pull the serving image, read the one served tarball,
+    decrypt it, write its endpoint's logs, and manage ENIs for SageMaker in this VPC only."""
+    trust = service_trust(["sagemaker.amazonaws.com"], condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}})
+    role = ctx.role("inference", trust, "SageMaker endpoint model (serving only)")
     subnets = pulumi.Output.from_input(opts["subnet_ids"]).apply(lambda ids: list(ids))
     subnet_arns = pulumi.Output.all(subnets, ctx.partition, ctx.account_id).apply(
         lambda a: [f"arn:{a[1]}:ec2:{ctx.region}:{a[2]}:subnet/{s}" for s in a[0]]
     )
+    vpc_arn = pulumi.Output.from_input(opts["network_id"]).apply(lambda v: ctx.arn("ec2", f"vpc/{v}")).apply(lambda a: a)
+    enis = ctx.arn("ec2", "network-interface/*")
+    key = opts["model_data_key"]
+    tarball = pulumi.Output.all(ctx.partition, opts["artifact_bucket"]).apply(lambda a: f"arn:{a[0]}:s3:::{a[1]}/{key}")
+    repos = pulumi.Output.all(pulumi.Output.from_input(settings.image), ctx.partition).apply(
+        lambda a: _repository_arn(a[0], a[1]))
     group = f"/aws/sagemaker/Endpoints/{endpoint_name}"
-    return aws.iam.RolePolicy(
-        f"{ctx.name}-endpoint-access",
-        aws.iam.RolePolicyArgs(
-            role=role_name,
-            name=ctx.cloud("aws", "endpoint"),
-            policy=policy_document(
-                [
-                    allow(list(EC2_DESCRIBE_ACTIONS), ["*"]),
-                    allow(list(EC2_ENI_ACTIONS), [subnet_arns, sg.arn, ctx.arn("ec2", "network-interface/*")]),
-                    allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                          [ctx.arn("logs", f"log-group:{group}"), ctx.arn("logs", f"log-group:{group}:log-stream:*")]),
-                    allow(list(KEY_USE_ACTIONS), [opts["kms_key_arn"]]),
-                ]
-            ),
-        ),
-        opts=ctx.opts(),
-    )
+    policy = ctx.role_policy("inference", role, [
+        allow(list(EC2_DESCRIBE_ACTIONS), ["*"]),
+        allow(list(EC2_ENI_ACTIONS), [subnet_arns, sg.arn, enis], Condition={"ArnEquals": {"ec2:Vpc": vpc_arn}}),
+        # ENI permissions only for SageMaker, only in this VPC (not on every ENI of the region).
+        allow(["ec2:CreateNetworkInterfacePermission"], [enis], Condition={
+            "StringEquals": {"ec2:AuthorizedService": "sagemaker.amazonaws.com"},
+            "ArnEquals": {"ec2:Vpc": vpc_arn},
+        }),
+        allow(["ec2:DeleteNetworkInterfacePermission"], [enis], Condition={"ArnEquals": {"ec2:Vpc": vpc_arn}}),
+        allow(["s3:GetObject"], [tarball]),
+        allow(["kms:Decrypt", "kms:DescribeKey"], [opts["kms_key_arn"]]),
+        allow(list(ECR_PULL_ACTIONS), [repos]),
+        # No resource-level support (Service Authorization Reference, Amazon ECR).
+        allow(["ecr:GetAuthorizationToken"], ["*"]),
+        allow(["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+              [ctx.arn("logs", f"log-group:{group}"), ctx.arn("logs", f"log-group:{group}:log-stream:*")]),
+    ])
+    return role, policy
 
 
 def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoint, variant: str) -> None:

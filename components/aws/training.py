@@ -16,6 +16,13 @@ import pulumi_aws as aws
 from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document, service_trust
 
 ARTIFACT_PREFIX = "mlflow"
+#: Prefixes a training job writes (MLflow artifacts, spot checkpoints, SageMaker's output path;
+#: ml/launch/aws.py). The served ``models/`` prefix is not among them: a training job cannot
+#: overwrite what serving runs.
+TRAINING_WRITE_PREFIXES = (ARTIFACT_PREFIX, "checkpoints", "training-output")
+#: The tracking server's MLflow, pinned to the locked client's major.minor (uv.lock's
+#: mlflow-skinny of the aws-runtime images; tests/components/aws/test_training_aws.py checks).
+MLFLOW_SERVER_VERSION = "3.17"
 #: What training code needs from MLflow (sagemaker-mlflow actions; Service Authorization
 #: Reference, "Amazon SageMaker with MLflow"). AccessUI is left out: it takes no resource.
 MLFLOW_READ_ACTIONS = tuple(
@@ -30,9 +37,21 @@ MLFLOW_WRITE_ACTIONS = MLFLOW_READ_ACTIONS + tuple(
     f"sagemaker-mlflow:{a}"
     for a in (
         "CreateExperiment", "UpdateExperiment", "SetExperimentTag", "CreateRun", "UpdateRun", "LogMetric",
-        "LogBatch", "LogModel", "LogInputs", "SetTag", "DeleteTag", "CreateRegisteredModel",
+        "LogBatch", "LogModel", "LogInputs", "LogParam", "SetTag", "DeleteTag", "CreateRegisteredModel",
         "UpdateRegisteredModel", "SetRegisteredModelTag", "CreateModelVersion", "UpdateModelVersion",
         "SetModelVersionTag", "SetRegisteredModelAlias",
+        # MLflow 3 LoggedModels: log_model finalizes and tags one, then logs outputs (creation
+        # has no action of its own in the Service Authorization Reference; docs/aws.md check).
+        "GetLoggedModel", "FinalizeLoggedModel", "SearchLoggedModels",
+        "SetLoggedModelTags", "LogLoggedModelParams", "LogOutputs", "ListLoggedModelArtifacts",
+    )
+)
+#: What the serving pods call to load ``models:/<name>@<alias>`` and its run's drift reference.
+MLFLOW_SERVING_ACTIONS = tuple(
+    f"sagemaker-mlflow:{a}"
+    for a in (
+        "GetRegisteredModel", "GetModelVersion", "GetModelVersionByAlias", "GetDownloadURIForModelVersionArtifacts",
+        "GetRun", "ListArtifacts", "GetLoggedModel", "ListLoggedModelArtifacts",
     )
 )
 ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
@@ -51,15 +70,21 @@ def repository_arns(urls: dict[str, str], partition: str) -> list[str]:
     return sorted(arns)
 
 
-def bucket_statements(bucket_arn: pulumi.Input[str], write: bool) -> list[dict[str, Any]]:
-    objects = pulumi.Output.from_input(bucket_arn).apply(lambda arn: f"{arn}/*")
-    object_actions = ["s3:GetObject", "s3:GetObjectVersion"] + (
-        ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"] if write else []
-    )
-    return [
+def bucket_statements(bucket_arn: pulumi.Input[str], write: bool,
+                      write_prefixes: tuple[str, ...] = ("",), read_prefixes: tuple[str, ...] = ("",)) -> list[dict[str, Any]]:
+    """List the bucket, read objects under ``read_prefixes`` and, with ``write``, write under
+    ``write_prefixes`` only ("" is the whole bucket)."""
+    def under(prefixes: tuple[str, ...]) -> pulumi.Output[list[str]]:
+        return pulumi.Output.from_input(bucket_arn).apply(
+            lambda arn: [f"{arn}/{p}/*" if p else f"{arn}/*" for p in prefixes])
+
+    statements = [
         allow(["s3:ListBucket", "s3:GetBucketLocation"], [bucket_arn]),
-        allow(object_actions, [objects]),
+        allow(["s3:GetObject", "s3:GetObjectVersion"], [under(read_prefixes)]),
     ]
+    if write:
+        statements.append(allow(["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"], [under(write_prefixes)]))
+    return statements
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
@@ -92,7 +117,8 @@ def _bucket(ctx: AwsContext, key: aws.kms.Key) -> aws.s3.Bucket:
     name = ctx.name
     bucket = aws.s3.Bucket(
         f"{name}-artifacts",
-        aws.s3.BucketArgs(bucket=ctx.cloud("s3", "artifacts"), force_destroy=not ctx.protect, tags=ctx.tagged()),
+        # Salted with the account: bucket names are global across all AWS accounts.
+        aws.s3.BucketArgs(bucket=ctx.salted("s3", "artifacts"), force_destroy=not ctx.protect, tags=ctx.tagged()),
         opts=ctx.data_opts(),
     )
     aws.s3.BucketPublicAccessBlock(
@@ -182,18 +208,22 @@ def _mlflow(
     """SageMaker managed MLflow: the server's role reads and writes the artifact prefix only."""
     trust = service_trust(["sagemaker.amazonaws.com"], condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}})
     role = ctx.role("mlflow", trust, "SageMaker managed MLflow tracking server")
-    package_arns = group.arn.apply(lambda arn: arn.replace(":model-package-group/", ":model-package/") + "/*")
-    ctx.role_policy(
+    # Automatic model registration creates one model package group per registered model
+    # (named after it, with a suffix) and copies each MLflow version in: it needs
+    # CreateModelPackageGroup, on this account's groups and packages.
+    groups = ctx.arn("sagemaker", "model-package-group/*")
+    packages = ctx.arn("sagemaker", "model-package/*")
+    policy = ctx.role_policy(
         "mlflow",
         role,
         [
-            *bucket_statements(bucket.arn, write=True),
+            *bucket_statements(bucket.arn, write=True, write_prefixes=(ARTIFACT_PREFIX,), read_prefixes=(ARTIFACT_PREFIX,)),
             allow(list(KEY_USE_ACTIONS), [key.arn]),
-            # Automatic model registration copies MLflow versions into this group only.
             allow(
-                ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup",
-                 "sagemaker:UpdateModelPackage", "sagemaker:AddTags"],
-                [group.arn, package_arns],
+                ["sagemaker:CreateModelPackageGroup", "sagemaker:DescribeModelPackageGroup",
+                 "sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage",
+                 "sagemaker:ListModelPackages", "sagemaker:AddTags"],
+                [group.arn, groups, packages],
             ),
         ],
     )
@@ -205,10 +235,12 @@ def _mlflow(
             role_arn=role.arn,
             tracking_server_size=ctx.options["mlflow_server_size"],
             automatic_model_registration=True,
+            mlflow_version=ctx.options["mlflow_server_version"] or MLFLOW_SERVER_VERSION,
             weekly_maintenance_window_start="Sun:03:00",
             tags=ctx.tagged(),
         ),
-        opts=ctx.opts(),
+        # IAM is eventually consistent: the server checks its role's access to the bucket.
+        opts=ctx.opts(depends_on=[policy]),
     )
 
 
@@ -224,7 +256,8 @@ def _execution_role(
     group_arn = ctx.arn("logs", f"log-group:{TRAINING_LOG_GROUP}")
     streams = ctx.arn("logs", f"log-group:{TRAINING_LOG_GROUP}:log-stream:*")
     statements = [
-        *bucket_statements(bucket.arn, write=True),
+        # Reads the whole bucket (data, MLflow artifacts); writes only its own prefixes.
+        *bucket_statements(bucket.arn, write=True, write_prefixes=TRAINING_WRITE_PREFIXES),
         # Training volumes and outputs encrypted with the artifact key; grants only for AWS resources.
         allow(list(KEY_USE_ACTIONS), [key.arn]),
         allow(["kms:CreateGrant"], [key.arn], Condition={"Bool": {"kms:GrantIsForAWSResource": "true"}}),

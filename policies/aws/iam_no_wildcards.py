@@ -38,6 +38,7 @@ RESOURCE_WILDCARD_ALLOWED: dict[str, str] = {
     "ec2:describesecuritygroups": "EC2 Describe* calls support no resource-level permissions",
     "ec2:describedhcpoptions": "EC2 Describe* calls support no resource-level permissions",
     "kms:listaliases": "lists the account's aliases; takes no resource",
+    "logs:describeloggroups": "lists log-group names; its only resource form is \"*\" (scoped, it is denied)",
     "s3:listallmybuckets": "lists the account's buckets; takes no resource",
     "sagemaker:listmodelpackagegroups": "List calls on SageMaker take no resource",
 }

@@ -86,6 +86,9 @@ def test_defaults_are_the_documented_ones():
         ({"target": "local", "repository_urls": REPOS["local"], "build_args": {"HF_TOKEN": "x"}},
          "build_args: ['HF_TOKEN'] is not allowed; allowed: no secrets: build args are stored in the image "
          "history and the Pulumi state"),
+        ({"target": "aws", "repository_urls": REPOS["aws"], "build_args": {"EXTRAS": "serving"}},
+         "build_args: ['EXTRAS'] is not allowed; allowed: no EXTRAS: ContainerImages picks each image's extras "
+         "from the target"),
         ({"target": "gcp", "repository_urls": {}}, "target: 'gcp' is not allowed; allowed: local, aws, azure"),
     ],
 )
@@ -263,7 +266,9 @@ def test_image_inputs_name_the_context_dockerfile_platform_and_a_content_tag(ctx
         # pulumi-docker resolves the Dockerfile against the working directory, not the context.
         assert Path(build["dockerfile"]).resolve() == (ctx / dockerfile).resolve(), r["urn"]
         assert build["platform"] == "linux/amd64" and build["builderVersion"] == "BuilderBuildKit", r["urn"]
-        tag = content_tag(ctx, dockerfile, "linux/amd64", {})[0]
+        extras = {"local": "", "aws": " aws-runtime", "azure": " azure-runtime"}[target]
+        assert build["args"] == {"EXTRAS": {"serving": "serving", "training": "ml"}[key] + extras}, r["urn"]
+        tag = content_tag(ctx, dockerfile, "linux/amd64", build["args"])[0]
         assert r["inputs"]["imageName"] == f"{REPOS[target][key]}:{tag}", r["urn"]
         assert not r["inputs"]["imageName"].endswith(":latest")
         assert outputs["image_tags"][key] == tag

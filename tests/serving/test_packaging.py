@@ -165,8 +165,8 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 def test_dockerfile_is_multi_stage_on_a_pinned_slim_python():
     instructions = dockerfile_instructions()
-    base = next(rest for kw, rest in instructions if kw == "ARG" and rest.startswith("PYTHON_IMAGE="))
-    assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm", base), base
+    base = next(rest for kw, rest in instructions if kw == "ARG" and rest.startswith("BASE_IMAGE="))
+    assert re.fullmatch(r"BASE_IMAGE=python:3\.11\.\d+-slim-bookworm", base), base
     stages = [rest for kw, rest in instructions if kw == "FROM"]
     assert any(s.endswith("AS build") for s in stages) and stages[-1].endswith("AS runtime")
 
@@ -174,7 +174,8 @@ def test_dockerfile_is_multi_stage_on_a_pinned_slim_python():
 def test_dockerfile_installs_only_the_locked_serving_extra_and_the_app_code():
     instructions = dockerfile_instructions()
     runs = " ".join(rest for kw, rest in instructions if kw == "RUN")
-    assert "uv export --frozen --no-default-groups --extra serving --no-emit-project" in runs
+    assert ("ARG", "EXTRAS=serving") in instructions
+    assert 'uv export --frozen --no-default-groups "$@" --no-emit-project' in runs
     assert "--require-hashes" in runs
     assert "pulumi" not in runs.replace("'pulumi' not in sys.modules", "")
     copies = [rest for kw, rest in instructions if kw == "COPY"]

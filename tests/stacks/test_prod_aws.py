@@ -21,7 +21,7 @@ SAGEMAKER = {"servingRuntime": "sagemaker"}
 #: Documented no-resource-level actions (Service Authorization Reference) allowed on "*".
 NO_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
-    "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+    "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "logs:DescribeLogGroups",
 }
 UNTAGGABLE = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:kms/alias:Alias", "aws:iam/rolePolicy:RolePolicy",
@@ -115,7 +115,9 @@ def test_eks_encrypts_secrets_keeps_the_endpoint_private_and_uses_access_entries
     assert eks["encryptionConfig"]["resources"] == ["secrets"]
     assert eks["encryptionConfig"]["provider"]["keyArn"].startswith("arn:aws:kms:")
     assert key["inputs"]["enableKeyRotation"] is True
-    assert eks["vpcConfig"]["endpointPrivateAccess"] is True and eks["vpcConfig"]["endpointPublicAccess"] is False
+    # First `up` (Pulumi.prod.yaml): private endpoint plus a public one for one /32 only.
+    assert eks["vpcConfig"]["endpointPrivateAccess"] is True and eks["vpcConfig"]["endpointPublicAccess"] is True
+    assert eks["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.10/32"]
     assert eks["accessConfig"] == {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": False}
     assert sorted(eks["enabledClusterLogTypes"]) == ["api", "audit", "authenticator"]
     entries = of_type(prod, "aws:eks/accessEntry:AccessEntry")
@@ -144,7 +146,7 @@ def test_nodes_require_imdsv2_and_encrypted_volumes_in_private_subnets(prod):
 
 def test_core_addons_with_network_policy_and_pod_identity(prod):
     addons = {a["inputs"]["addonName"]: a["inputs"] for a in of_type(prod, "aws:eks/addon:Addon")}
-    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent"}
+    assert set(addons) == {"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "eks-pod-identity-agent", "metrics-server"}
     assert json.loads(addons["vpc-cni"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
     assert addons["aws-ebs-csi-driver"]["podIdentityAssociations"][0]["serviceAccount"] == "ebs-csi-controller-sa"
 
@@ -374,3 +376,97 @@ def test_aws_region_is_exported_for_the_launcher():
     settings = parse_settings({"target": "aws", "awsDeployerRoleArn": f"arn:aws:iam::{ACCOUNT}:role/d", "awsRegion": "us-east-1"})
     assert settings.cloud_exports() == {"aws_region": "us-east-1"}
     assert parse_settings({}).cloud_exports() == {}
+
+
+# --- issue 12: what a real account refuses ------------------------------------------------------
+def _urn(resources, type_token, name):
+    return one(resources, type_token, name)["urn"]
+
+
+def test_node_groups_wait_for_the_network_addons(prod):
+    addons = {a["inputs"]["addonName"]: a["urn"] for a in of_type(prod, "aws:eks/addon:Addon")}
+    for group in of_type(prod, "aws:eks/nodeGroup:NodeGroup"):
+        for addon in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
+            assert addons[addon] in group["dependencies"], (group["name"], addon)
+    coredns = one(prod, "aws:eks/addon:Addon", "cluster-coredns")
+    assert all(g["urn"] in coredns["dependencies"] for g in of_type(prod, "aws:eks/nodeGroup:NodeGroup"))
+    storage = one(prod, "kubernetes:storage.k8s.io/v1:StorageClass", "cluster-gp3")
+    assert addons["aws-ebs-csi-driver"] in storage["dependencies"]
+
+
+def test_private_only_endpoint_needs_a_runner_and_admits_it_on_443(capture):
+    with pytest.raises(Exception) as info:
+        capture("prod", {"awsPublicApiCidrs": ""})
+    assert "aws.public_access_cidrs" in str(info.value) and "api_runner_cidrs" in str(info.value)
+    closed = capture("prod", {"awsPublicApiCidrs": "", "awsApiRunnerCidrs": "10.40.0.0/19",
+                              "awsApiRunnerSecurityGroupIds": "sg-0123456789abcdef0"})
+    eks = one(closed, "aws:eks/cluster:Cluster", "cluster-eks")
+    assert eks["inputs"]["vpcConfig"]["endpointPublicAccess"] is False
+    rules = {r["name"]: r["inputs"] for r in of_type(closed, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")}
+    assert rules["cluster-api-runner-0"]["cidrIpv4"] == "10.40.0.0/19"
+    assert rules["cluster-api-runner-sg-0"]["referencedSecurityGroupId"] == "sg-0123456789abcdef0"
+    assert all((ints(r["fromPort"]), ints(r["toPort"]), r["ipProtocol"]) == (443, 443, "tcp") for r in rules.values())
+    provider = one(closed, "pulumi:providers:kubernetes", "cluster-k8s")
+    assert {_urn(closed, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", n) for n in rules} <= set(provider["dependencies"])
+    assert not of_type(capture("prod"), "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+
+
+def test_pods_may_reach_the_pod_identity_agent_through_default_deny(prod):
+    policy = one(prod, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "cluster-pod-identity-egress")["inputs"]
+    assert policy["spec"]["podSelector"] == {} and policy["spec"]["policyTypes"] == ["Egress"]
+    (rule,) = policy["spec"]["egress"]
+    assert sorted(p["ipBlock"]["cidr"] for p in rule["to"]) == ["169.254.170.23/32", "fd00:ec2::23/128"]
+    assert ints(rule["ports"]) == [{"protocol": "TCP", "port": 80}]
+
+
+def test_sagemaker_model_runs_as_its_own_role_after_its_policy(prod_sagemaker):
+    model = one(prod_sagemaker, "aws:sagemaker/model:Model", "serving-model")
+    training_role = one(prod_sagemaker, "aws:iam/role:Role", "training-execution-role")["inputs"]["name"]
+    inference_role = one(prod_sagemaker, "aws:iam/role:Role", "serving-inference-role")["inputs"]["name"]
+    assert model["inputs"]["executionRoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/{inference_role}" != training_role
+    assert _urn(prod_sagemaker, "aws:iam/rolePolicy:RolePolicy", "serving-inference-policy") in model["dependencies"]
+    policy = statements(one(prod_sagemaker, "aws:iam/rolePolicy:RolePolicy", "serving-inference-policy")["inputs"]["policy"])
+    perms = [s for s in policy if any("NetworkInterfacePermission" in a for a in as_list(s["Action"]))]
+    assert perms and all("ec2:Vpc" in s["Condition"]["ArnEquals"] for s in perms)
+    writes = {a for s in policy for a in as_list(s["Action"]) if a.startswith("s3:") and a not in ("s3:GetObject",)}
+    assert not writes
+    (tarball,) = [r for s in policy if "s3:GetObject" in as_list(s["Action"]) for r in as_list(s["Resource"])]
+    assert tarball.endswith("/models/demand/champion/model.tar.gz")
+
+
+def test_training_writes_only_its_prefixes_and_cannot_touch_the_served_model(prod):
+    policy = statements(one(prod, "aws:iam/rolePolicy:RolePolicy", "training-execution-policy")["inputs"]["policy"])
+    (puts,) = [s for s in policy if "s3:PutObject" in as_list(s["Action"])]
+    assert all(r.endswith(("/mlflow/*", "/checkpoints/*", "/training-output/*")) for r in puts["Resource"]), puts
+    grants = [s for s in policy if "kms:CreateGrant" in as_list(s["Action"])]
+    assert grants and all(s["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}} for s in grants)
+
+
+def test_mlflow_server_waits_for_its_policy_may_create_model_groups_and_pins_the_client_minor(prod):
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    server = one(prod, "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer", "training-mlflow")
+    assert _urn(prod, "aws:iam/rolePolicy:RolePolicy", "training-mlflow-policy") in server["dependencies"]
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    clients = {p["version"] for p in lock["package"] if p["name"] == "mlflow-skinny"}
+    # The aws images' client: the newest locked mlflow-skinny (azure-runtime's fork is older).
+    newest = max(clients, key=lambda v: tuple(int(x) for x in v.split(".")[:3]))
+    assert server["inputs"]["mlflowVersion"] == ".".join(newest.split(".")[:2])
+    policy = statements(one(prod, "aws:iam/rolePolicy:RolePolicy", "training-mlflow-policy")["inputs"]["policy"])
+    assert any("sagemaker:CreateModelPackageGroup" in as_list(s["Action"]) for s in policy)
+
+
+def test_alertmanager_publishes_to_an_encrypted_topic_as_its_own_pod_identity(prod):
+    topic = one(prod, "aws:sns/topic:Topic", "monitoring-alerts")
+    assert topic["inputs"]["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    email = one(prod, "aws:sns/topicSubscription:TopicSubscription", "monitoring-alerts-email")["inputs"]
+    assert email["protocol"] == "email" and email["endpoint"] == "ml-platform-oncall@example.com"
+    policy = statements(one(prod, "aws:iam/rolePolicy:RolePolicy", "monitoring-alertmanager-policy")["inputs"]["policy"])
+    topic_arn = f"arn:aws:sns:eu-west-1:{ACCOUNT}:{topic['inputs']['name']}"
+    assert [s for s in policy if s["Action"] == ["sns:Publish"]][0]["Resource"] == [topic_arn]
+    assoc = one(prod, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "monitoring-alertmanager-identity")["inputs"]
+    assert assoc["serviceAccount"].endswith("-alertmanager") and assoc["namespace"]
+    egress = one(prod, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "monitoring-alertmanager-sns-egress")["inputs"]
+    assert egress["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "alertmanager"}}

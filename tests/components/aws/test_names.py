@@ -114,6 +114,7 @@ def test_repository_arns_from_urls():
     assert repository_arns(urls, "aws") == ["arn:aws:ecr:eu-west-1:111122223333:repository/prod-serving-abc"]
 
 
-def test_variant_name_follows_instance_type():
-    assert variant_name("ml.m5.large") == "ml-m5-large"
+def test_variant_name_stays_when_the_instance_type_changes():
+    # Blue/green needs the same variant name in the old and new endpoint configuration.
+    assert variant_name("ml.m5.large") == variant_name("ml.g5.12xlarge")
     assert SERVICE_RULES["sagemaker"].match(variant_name("ml.g5.12xlarge"))
