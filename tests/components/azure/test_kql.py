@@ -67,7 +67,7 @@ def errors(report: dict[str, list[dict[str, str]]]) -> list[str]:
 def test_every_deployed_query_compiles_against_the_documented_schemas(capture, analyzer, runtime):
     batch = deployed_queries(capture(STACK, VARIANTS[runtime]))
     # Alerts and the four panels are all there: the test compiles real queries, not an empty set.
-    assert len([q for q in batch if q.startswith("alert")]) >= 2
+    assert len([q for q in batch if q.startswith("alert")]) >= 1
     assert len([q for q in batch if q.startswith("workbook")]) == len(queries.PANELS)
     assert errors(analyzer(batch)) == []
 
