@@ -33,7 +33,7 @@ def rollouts(acr: str) -> dict[str, dict[str, str]]:
         "green outside ACR": {"azureGreenImage": "mcr.microsoft.com/azureml/serving:1.0.0"},
         "aks runtime": {"servingRuntime": "kubernetes"},
         "dev-like, public": {"azurePrivateEndpoints": "false", "azurePrivateCluster": "false", "azureAcrSku": "Basic",
-                             "protectData": "false", "environment": "dev"},
+                             "azureAuthorizedIpRanges": "203.0.113.0/24", "protectData": "false", "environment": "dev"},
     }
 
 
@@ -67,3 +67,13 @@ def test_the_scan_catches_a_duplicate():
         "roleAssignmentName": "n1"}}
     other = {**twin, "inputs": {**twin["inputs"], "scope": twin["inputs"]["scope"].upper(), "roleAssignmentName": "n2"}}
     assert duplicates([twin, other]) == [f"(principal, role, scope) twice: ('p', '7f951dda-4ed3-4680-a7ca-43fe172d538d', '{twin['inputs']['scope'].lower()}')"]
+
+
+@pytest.mark.parametrize("rollout", list(rollouts("x")))
+def test_every_rollout_config_has_zero_policy_violations(capture, rollout):
+    from policies.runner import evaluate, format_verdicts
+    from stacks.plan import stack_config
+
+    overrides = rollouts(acr_name(capture))[rollout]
+    violations = evaluate(capture(STACK, overrides), stack_config=stack_config(STACK, overrides))
+    assert not violations, format_verdicts(violations)
