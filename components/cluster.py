@@ -13,9 +13,10 @@ import pulumi
 import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsClusterOptions
 from .azure.options import AzureClusterOptions
+from .local.options import LocalKubeconfigOptions
 from .base import PlatformComponent, Settings, with_defaults
 
 
@@ -26,10 +27,6 @@ class ClusterArgs(TypedDict):
     """``local`` | ``aws`` | ``azure``."""
     namespace: NotRequired[pulumi.Input[str]]
     """The platform namespace (pass ``network.namespace``; default ``mlops``)."""
-    kube_context: NotRequired[str]
-    """local only: kubeconfig context (default ``minikube``)."""
-    kubeconfig: NotRequired[str]
-    """local only: path or contents of a kubeconfig (default: ``~/.kube/config``)."""
     kubernetes_version: NotRequired[str]
     """Control-plane version on EKS/AKS (default ``1.33``)."""
     network_id: NotRequired[pulumi.Input[str]]
@@ -54,17 +51,20 @@ class ClusterArgs(TypedDict):
     """Protect keys and stateful pieces from deletion (default false; true in prod)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags/labels for every child."""
+    local: NotRequired[LocalKubeconfigOptions]
+    """local only: the kubeconfig context (components/local/options.py)."""
     aws: NotRequired[AwsClusterOptions]
     """aws-only options."""
     azure: NotRequired[AzureClusterOptions]
     """azure-only options."""
 
 
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"local": LocalKubeconfigOptions, "aws": AwsClusterOptions, "azure": AzureClusterOptions}
+
 DEFAULTS: dict[str, Any] = {
     "target": None,
     "namespace": "mlops",
-    "kube_context": "minikube",
-    "kubeconfig": None,
     "kubernetes_version": "1.33",
     "network_id": None,
     "cidr": None,
@@ -77,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "environment": "dev",
     "protect_data": False,
     "tags": {},
+    "local": {},
     "aws": {},
     "azure": {},
 }
@@ -86,6 +87,7 @@ def resolve_cluster_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
     common.check_dns_label("namespace", merged["namespace"])
     common.check_int("node_min_count", merged["node_min_count"], 0, 100)

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 
 from .base import require
-from .targets import TARGETS
+from .targets import RUNTIMES, TARGETS, runtimes_of
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -23,6 +23,13 @@ def is_known(value: Any) -> bool:
 
 def check_target(value: Any) -> None:
     require(value in TARGETS, "target", value, ", ".join(TARGETS))
+
+
+def check_runtime(target: Any, value: Any) -> None:
+    """``runtime`` must be a runtime of ``target`` (components/targets.py RUNTIMES)."""
+    require(value in RUNTIMES, "runtime", value, ", ".join(RUNTIMES))
+    require(target in RUNTIMES[value].targets, "runtime", value,
+            f"a runtime of target {target!r}: " + ", ".join(runtimes_of(target)))
 
 
 def check_environment(value: Any) -> None:

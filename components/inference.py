@@ -12,12 +12,10 @@ from typing import Any, Mapping, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsInferenceOptions
 from .azure.options import AzureInferenceOptions
 from .base import PlatformComponent, Settings, require, with_defaults
-
-RUNTIMES = ("kubernetes", "sagemaker", "azureml")
 
 
 class InferenceEndpointArgs(TypedDict):
@@ -28,7 +26,8 @@ class InferenceEndpointArgs(TypedDict):
     image: pulumi.Input[str]
     """Serving image, pinned by tag or digest (never ``latest``)."""
     runtime: NotRequired[str]
-    """``kubernetes`` (default; every target) | ``sagemaker`` (aws) | ``azureml`` (azure)."""
+    """``kubernetes`` (default; every target) | ``sagemaker`` (aws) | ``azureml`` (azure): the
+    table components/targets.py RUNTIMES."""
     model_uri: NotRequired[pulumi.Input[str]]
     """What to serve (default ``models:/demand@champion``)."""
     tracking_uri: NotRequired[pulumi.Input[str]]
@@ -63,6 +62,9 @@ class InferenceEndpointArgs(TypedDict):
     """azure-only options (AML runtime settings)."""
 
 
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"aws": AwsInferenceOptions, "azure": AzureInferenceOptions}
+
 DEFAULTS: dict[str, Any] = {
     "target": None,
     "image": None,
@@ -85,8 +87,6 @@ DEFAULTS: dict[str, Any] = {
     "azure": {},
 }
 
-_RUNTIME_TARGETS = {"kubernetes": ("local", "aws", "azure"), "sagemaker": ("aws",), "azureml": ("azure",)}
-
 
 def check_image(key: str, image: Any) -> None:
     """Images are pinned: a tag other than latest, or a digest."""
@@ -102,12 +102,9 @@ def resolve_inference_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
-    common.check_choice("runtime", merged["runtime"], RUNTIMES)
-    allowed = _RUNTIME_TARGETS[merged["runtime"]]
-    require(merged["target"] in allowed, "runtime", merged["runtime"],
-            f"a runtime of target {merged['target']!r}: "
-            + ", ".join(r for r, t in _RUNTIME_TARGETS.items() if merged["target"] in t))
+    common.check_runtime(merged["target"], merged["runtime"])
     check_image("image", merged["image"])
     common.check_int("min_replicas", merged["min_replicas"], 1, 100)
     common.check_int("max_replicas", merged["max_replicas"], 1, 100)

@@ -12,7 +12,7 @@ from typing import Any, Mapping, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsMonitoringOptions
 from .azure.options import AzureMonitoringOptions
 from .base import PlatformComponent, Settings, with_defaults
@@ -25,6 +25,11 @@ class MonitoringArgs(TypedDict):
     """``local`` | ``aws`` | ``azure``."""
     endpoint_name: pulumi.Input[str]
     """What to watch (pass ``endpoint.endpoint_name``)."""
+    runtime: NotRequired[str]
+    """The InferenceEndpoint's runtime being watched (pass the same value): ``kubernetes``
+    (default: the in-cluster Prometheus stack, or Container Insights on AKS), ``sagemaker``
+    (CloudWatch) or ``azureml`` (the endpoint's platform metrics and logs). Table:
+    components/targets.py RUNTIMES."""
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace of the serving pods (pass ``cluster.namespace``)."""
     latency_p99_seconds: NotRequired[float]
@@ -49,9 +54,13 @@ class MonitoringArgs(TypedDict):
     """azure-only options."""
 
 
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"aws": AwsMonitoringOptions, "azure": AzureMonitoringOptions}
+
 DEFAULTS: dict[str, Any] = {
     "target": None,
     "endpoint_name": None,
+    "runtime": "kubernetes",
     "namespace": "mlops",
     "latency_p99_seconds": 0.25,
     "error_rate": 0.02,
@@ -70,7 +79,9 @@ def resolve_monitoring_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
+    common.check_runtime(merged["target"], merged["runtime"])
     common.check_number("latency_p99_seconds", merged["latency_p99_seconds"], 0.001, 60.0)
     common.check_number("error_rate", merged["error_rate"], 0.0001, 1.0)
     common.check_number("drift_p_value", merged["drift_p_value"], 1e-12, 0.5)

@@ -12,9 +12,10 @@ from typing import Any, Mapping, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsNetworkOptions
 from .azure.options import AzureNetworkOptions
+from .local.options import LocalKubeconfigOptions
 from .base import PlatformComponent, Settings, with_defaults
 
 
@@ -34,19 +35,20 @@ class NetworkArgs(TypedDict):
     """How many zones to span (default 2, at most 6); prod uses 3."""
     high_availability: NotRequired[bool]
     """One NAT gateway per zone when true; a single shared one otherwise (default false: cheap dev)."""
-    kube_context: NotRequired[str]
-    """local only: the kubeconfig context to deploy into (default ``minikube``)."""
-    kubeconfig: NotRequired[str]
-    """local only: path or contents of a kubeconfig (default: the user's ``~/.kube/config``)."""
     environment: NotRequired[str]
     """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags/labels put on every child (see components.tags.standard_tags)."""
+    local: NotRequired[LocalKubeconfigOptions]
+    """local only: the kubeconfig context (components/local/options.py)."""
     aws: NotRequired[AwsNetworkOptions]
     """aws only: extra options (components/aws/options.py)."""
     azure: NotRequired[AzureNetworkOptions]
     """azure only: extra options (components/azure/options.py)."""
 
+
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"local": LocalKubeconfigOptions, "aws": AwsNetworkOptions, "azure": AzureNetworkOptions}
 
 DEFAULTS: dict[str, Any] = {
     "target": None,
@@ -54,10 +56,9 @@ DEFAULTS: dict[str, Any] = {
     "cidr": "10.40.0.0/16",
     "availability_zones": 2,
     "high_availability": False,
-    "kube_context": "minikube",
-    "kubeconfig": None,
     "environment": "dev",
     "tags": {},
+    "local": {},
     "aws": {},
     "azure": {},
 }
@@ -67,6 +68,7 @@ def resolve_network_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
     common.check_dns_label("namespace", merged["namespace"])
     common.check_cidr("cidr", merged["cidr"])

@@ -12,9 +12,10 @@ from typing import Any, Mapping, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsRegistryOptions
 from .azure.options import AzureRegistryOptions
+from .local.options import LocalRegistryOptions
 from .base import PlatformComponent, Settings, require, with_defaults
 
 
@@ -27,8 +28,6 @@ class RegistryArgs(TypedDict):
     """Image repositories to create (default ``["serving", "training"]``)."""
     namespace: NotRequired[pulumi.Input[str]]
     """local only: namespace of the in-cluster registry (pass ``cluster.namespace``)."""
-    storage_size: NotRequired[str]
-    """local only: size of the registry's volume (default ``10Gi``)."""
     untagged_expiry_days: NotRequired[int]
     """Expire untagged images after this many days (default 7)."""
     keep_last_images: NotRequired[int]
@@ -41,23 +40,28 @@ class RegistryArgs(TypedDict):
     """Protect the registry from deletion (default false; true in prod)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags/labels for every child."""
+    local: NotRequired[LocalRegistryOptions]
+    """local only: the in-cluster registry's volume (components/local/options.py)."""
     aws: NotRequired[AwsRegistryOptions]
     """aws-only options."""
     azure: NotRequired[AzureRegistryOptions]
     """azure-only options."""
 
 
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"local": LocalRegistryOptions, "aws": AwsRegistryOptions, "azure": AzureRegistryOptions}
+
 DEFAULTS: dict[str, Any] = {
     "target": None,
     "repositories": ["serving", "training"],
     "namespace": "mlops",
-    "storage_size": "10Gi",
     "untagged_expiry_days": 7,
     "keep_last_images": 30,
     "node_identity": None,
     "environment": "dev",
     "protect_data": False,
     "tags": {},
+    "local": {},
     "aws": {},
     "azure": {},
 }
@@ -67,13 +71,13 @@ def resolve_registry_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
     repos = merged["repositories"]
     require(isinstance(repos, list) and len(repos) > 0 and len(set(repos)) == len(repos),
             "repositories", repos, "a non-empty list of distinct names")
     for repo in repos:
         common.check_dns_label("repositories", repo)
-    common.check_quantity("storage_size", merged["storage_size"])
     common.check_int("untagged_expiry_days", merged["untagged_expiry_days"], 1, 3650)
     common.check_int("keep_last_images", merged["keep_last_images"], 1, 10000)
     return Settings(merged)

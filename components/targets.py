@@ -1,7 +1,10 @@
-"""The one place that knows which backends exist and picks one.
+"""The two dispatch axes, each one table: targets (which backends exist) and serving runtimes
+(where the serving app runs on a target).
 
 Every facade (network.py, cluster.py, ...) calls :func:`load_backend`; nothing else in the
-code base branches on the target. A backend is a module ``components.<target>.<concern>``
+code base branches on the target. InferenceEndpoint and Monitoring take a ``runtime`` argument
+checked against :data:`RUNTIMES`; a backend with more than one runtime keeps its implementations
+in a ``RUNTIMES`` dict keyed by the same names (tests keep the two equal). A backend is a module ``components.<target>.<concern>``
 exposing ``build(component, name, args) -> dict`` that creates the children (parented to
 ``component``) and returns the component's public outputs.
 """
@@ -9,6 +12,7 @@ exposing ``build(component, name, args) -> dict`` that creates the children (par
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import ModuleType
 
 import pulumi
@@ -26,6 +30,35 @@ BUILT: dict[str, tuple[str, ...]] = {
     "monitoring": ("local", "aws", "azure"),
     "images": ("local", "aws", "azure"),
 }
+
+
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A place the serving app runs."""
+
+    name: str
+    #: Targets that offer it.
+    targets: tuple[str, ...]
+    #: True when the endpoint is Kubernetes objects (Deployment, Service, HPA, probes) that
+    #: the in-cluster Prometheus stack scrapes; False for a managed endpoint with its own metrics.
+    on_kubernetes: bool
+    description: str
+
+
+#: Serving runtimes, by name (the ``runtime`` argument of InferenceEndpoint and Monitoring,
+#: the stack key ``servingRuntime``).
+RUNTIMES: dict[str, Runtime] = {
+    "kubernetes": Runtime("kubernetes", TARGETS, True, "the serving Deployment on the platform's cluster"),
+    "sagemaker": Runtime("sagemaker", ("aws",), False, "a SageMaker real-time endpoint"),
+    "azureml": Runtime("azureml", ("azure",), False, "an Azure ML managed online endpoint"),
+}
+
+
+def runtimes_of(target: str) -> tuple[str, ...]:
+    """The runtimes ``target`` offers, in table order."""
+    return tuple(name for name, runtime in RUNTIMES.items() if target in runtime.targets)
 
 
 class TargetError(pulumi.RunError):

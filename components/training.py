@@ -14,13 +14,12 @@ from typing import Any, Mapping, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
-from . import common
+from . import common, spec
 from .aws.options import AwsTrainingOptions
 from .azure.options import AzureTrainingOptions
+from .local.options import MLFLOW_IMAGE, LocalTrainingOptions  # noqa: F401 (MLFLOW_IMAGE: re-exported)
 from .base import PlatformComponent, Settings, with_defaults
 
-#: Pinned MLflow server image for the in-cluster tracking server (matches the client in uv.lock).
-MLFLOW_IMAGE = "ghcr.io/mlflow/mlflow:v3.17.2"
 
 
 class TrainingPlatformArgs(TypedDict):
@@ -30,18 +29,6 @@ class TrainingPlatformArgs(TypedDict):
     """``local`` | ``aws`` | ``azure``."""
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace (pass ``cluster.namespace``)."""
-    mlflow_image: NotRequired[str]
-    """local only: MLflow server image, pinned (default ``MLFLOW_IMAGE``)."""
-    storage_size: NotRequired[str]
-    """local only: volume for the sqlite store and artifacts (default ``10Gi``)."""
-    cpu_request: NotRequired[str]
-    """local only: MLflow server CPU request (default ``250m``)."""
-    memory_request: NotRequired[str]
-    """local only: MLflow server memory request (default ``512Mi``)."""
-    cpu_limit: NotRequired[str]
-    """local only: MLflow server CPU limit (default ``1``)."""
-    memory_limit: NotRequired[str]
-    """local only: MLflow server memory limit (default ``1Gi``)."""
     network_id: NotRequired[pulumi.Input[str]]
     """VPC/VNet id (cloud targets)."""
     private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
@@ -56,21 +43,20 @@ class TrainingPlatformArgs(TypedDict):
     """Protect the artifact store, keys and workspace from deletion (default false)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags/labels for every child."""
+    local: NotRequired[LocalTrainingOptions]
+    """local only: the in-cluster MLflow server (components/local/options.py)."""
     aws: NotRequired[AwsTrainingOptions]
     """aws-only options."""
     azure: NotRequired[AzureTrainingOptions]
     """azure-only options."""
 
 
+#: The per-target options blocks, each declared once (components/spec.py).
+OPTIONS = {"local": LocalTrainingOptions, "aws": AwsTrainingOptions, "azure": AzureTrainingOptions}
+
 DEFAULTS: dict[str, Any] = {
     "target": None,
     "namespace": "mlops",
-    "mlflow_image": MLFLOW_IMAGE,
-    "storage_size": "10Gi",
-    "cpu_request": "250m",
-    "memory_request": "512Mi",
-    "cpu_limit": "1",
-    "memory_limit": "1Gi",
     "network_id": None,
     "private_subnet_ids": [],
     "repository_urls": {},
@@ -78,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "environment": "dev",
     "protect_data": False,
     "tags": {},
+    "local": {},
     "aws": {},
     "azure": {},
 }
@@ -87,11 +74,8 @@ def resolve_training_args(args: Mapping[str, Any]) -> Settings:
     """Apply defaults and validate; raises ArgsError with one line naming the key."""
     merged = with_defaults(args, DEFAULTS)
     common.check_target(merged["target"])
+    spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
-    for key in ("storage_size", "cpu_request", "memory_request", "cpu_limit", "memory_limit"):
-        common.check_quantity(key, merged[key])
-    common.require(":" in merged["mlflow_image"] and not merged["mlflow_image"].endswith(":latest"),
-                   "mlflow_image", merged["mlflow_image"], "an image pinned by tag or digest (not latest)")
     return Settings(merged)
 
 

@@ -1,4 +1,4 @@
-"""The platform's training workload (DESIGN.md section 6).
+"""The platform's training workload.
 
 - ``ml.data``: seeded synthetic retail demand and the bundled iris set, with schemas.
 - ``ml.tasks``: per-task split, scikit-learn pipeline and metrics.

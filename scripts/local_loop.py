@@ -166,8 +166,11 @@ def main() -> int:
 
     from ml.data import generate_demand
     from ml.train import train
-    from tests.mlflow_server import start_mlflow_server
+    from tests.mlflow_server import SERVER_ENV, start_mlflow_server
 
+    # Nothing the demo starts talks beyond 127.0.0.1: MLflow telemetry off in this process (the
+    # training client) and in the serving app it starts, as in the MLflow server.
+    os.environ.update(SERVER_ENV)
     work = Path(tempfile.mkdtemp(prefix="mlops-local-loop-"))
     stop_mlflow = None
     try:

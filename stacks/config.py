@@ -17,6 +17,8 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from components.targets import RUNTIMES
+
 PROJECT = "mlops-platform"
 
 
@@ -56,7 +58,7 @@ class CoreSettings(_Base):
     node_size: str = ""
     serving_image: str = "mlops-platform/serving:0.1.0"
     serving_image_pull_policy: Literal["IfNotPresent", "Always", "Never"] = "IfNotPresent"
-    serving_runtime: Literal["kubernetes", "sagemaker", "azureml"] = "kubernetes"
+    serving_runtime: Literal[tuple(RUNTIMES)] = "kubernetes"  # type: ignore[valid-type]  # components/targets.py
     model_uri: str = "models:/demand@champion"
     serving_min_replicas: Annotated[int, Field(ge=1, le=100)] = 1
     serving_max_replicas: Annotated[int, Field(ge=1, le=100)] = 3
@@ -121,8 +123,23 @@ from .config_aws import component_wiring as _aws_wiring, exports as _aws_exports
 from .config_azure import AzureSettings, component_options as _azure_options  # noqa: E402
 from .config_azure import component_wiring as _azure_wiring, exports as _azure_exports  # noqa: E402
 
-#: Which module turns settings into each component's cloud-only options (one table, no if/else).
-_CLOUD_OPTIONS = {"aws": _aws_options, "azure": _azure_options}
+
+
+def _local_options(s: Any) -> dict[str, dict[str, Any]]:
+    """The ``local`` argument of each component, by concern (components/local/options.py)."""
+    kube = {"kube_context": s.kube_context, "kubeconfig": s.kubeconfig or None}
+    return {
+        "network": kube,
+        "cluster": kube,
+        "registry": {"storage_size": s.registry_storage_size},
+        "training": {"storage_size": s.mlflow_storage_size},
+        "inference": {},
+        "monitoring": {},
+    }
+
+
+#: Which function turns settings into each component's target-only options (one table, no if/else).
+_CLOUD_OPTIONS = {"local": _local_options, "aws": _aws_options, "azure": _azure_options}
 #: Which module adds outputs of earlier components to those options (optional per cloud).
 _CLOUD_WIRING = {"aws": _aws_wiring, "azure": _azure_wiring}
 #: Which module adds cloud-only stack outputs (optional per cloud).
@@ -143,7 +160,8 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
         return standard_tags(self.environment, self.owner, self.cost_center)
 
     def cloud_args(self, concern: str, **upstream: Any) -> dict[str, Any]:
-        """``{"aws": {...}}`` / ``{"azure": {...}}`` for a component on a cloud target, else ``{}``.
+        """``{"<target>": {...}}``: the component's options block of the stack's target (empty
+        blocks are left out).
 
         ``upstream`` names the components built so far (``network=..., cluster=...``); a cloud
         whose backends need their outputs picks them in its wiring function.
@@ -155,7 +173,7 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
         wiring = _CLOUD_WIRING.get(self.target)
         if wiring:
             args.update(wiring(concern, upstream))
-        return {self.target: args}
+        return {self.target: args} if args else {}
 
     def cloud_exports(self) -> dict[str, Any]:
         """Stack outputs only the current cloud has (e.g. ``aws_region``), else ``{}``."""

@@ -115,7 +115,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "data_capture_percent": s.aws_sagemaker_data_capture_percent,
             "invocations_per_instance": s.aws_sagemaker_invocations_per_instance,
         },
-        "monitoring": {**common, "runtime": s.serving_runtime, "instance_type": s.aws_sagemaker_instance_type},
+        "monitoring": {**common, "instance_type": s.aws_sagemaker_instance_type},
     }
 
 

@@ -125,7 +125,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "traffic_green": s.azure_traffic_green,
             "green_image": s.azure_green_image,
         },
-        "monitoring": {**placement, "runtime": s.serving_runtime},
+        "monitoring": dict(placement),
     }
 
 

@@ -90,21 +90,54 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
-    """Pulumi.yaml defaults, then Pulumi.<stack>.yaml, then overrides; values as the engine
-    passes them (strings), keys without the project prefix."""
+def _split_key(key: str) -> tuple[str, str]:
+    """``(namespace, name)`` of a config key as Pulumi reads it: ``aws:region`` belongs to the
+    aws provider, ``mlops-platform:x`` and a bare ``x`` to this project."""
+    namespace, sep, name = key.partition(":")
+    return (namespace, name) if sep else (PROJECT, key)
+
+
+def _all_config(stack: str, overrides: dict[str, Any] | None) -> dict[tuple[str, str], Any]:
+    """Pulumi.yaml defaults, then Pulumi.<stack>.yaml, then overrides, keyed by
+    ``(namespace, name)``, as the engine merges them."""
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    values: dict[str, Any] = {
-        key: spec["default"] for key, spec in (project.get("config") or {}).items() if "default" in spec
+    values: dict[tuple[str, str], Any] = {
+        _split_key(key): spec["default"] for key, spec in (project.get("config") or {}).items() if "default" in spec
     }
     stack_file = ROOT / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in ROOT.glob("Pulumi.*.yaml"))
         raise SystemExit(f"stack: {stack!r} has no Pulumi.{stack}.yaml; known stacks: {', '.join(known)}")
     for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
-        values[key.split(":", 1)[1] if key.startswith(f"{PROJECT}:") else key] = value
-    values.update(overrides or {})
-    return {key: _engine_string(value) for key, value in values.items()}
+        values[_split_key(key)] = value
+    for key, value in (overrides or {}).items():
+        values[_split_key(key)] = value
+    return values
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
+    """This project's config (Pulumi.yaml defaults, then Pulumi.<stack>.yaml, then overrides):
+    values as the engine passes them (strings), keys without the project prefix. Provider keys
+    (``aws:region``) are not the project's: see ``provider_config``."""
+    return {name: _engine_string(v) for (ns, name), v in _all_config(stack, overrides).items() if ns == PROJECT}
+
+
+def provider_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[str, str]:
+    """Config of other namespaces (providers: ``aws:region``, ``kubernetes:context``), full keys."""
+    return {f"{ns}:{name}": _engine_string(v) for (ns, name), v in _all_config(stack, overrides).items()
+            if ns != PROJECT}
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """``--set KEY=VALUE`` items (KEY bare, ``mlops-platform:KEY`` or ``provider:KEY``); a
+    malformed item raises SystemExit with one line."""
+    overrides: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise SystemExit(f"--set {item!r}: expected KEY=VALUE (e.g. --set servingMinReplicas=2)")
+        overrides[key.strip()] = value
+    return overrides
 
 
 def _engine_string(value: Any) -> str:
@@ -137,7 +170,9 @@ def capture(stack: str, overrides: dict[str, Any] | None = None) -> list[dict[st
         monitor = RecordingMonitor(PlatformMocks())
         pulumi.runtime.settings.set_root_resource(None)
         pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
-        pulumi.runtime.set_all_config({f"{PROJECT}:{k}": v for k, v in config.items()})
+        pulumi.runtime.set_all_config(
+            {**provider_config(stack, overrides), **{f"{PROJECT}:{k}": v for k, v in config.items()}}
+        )
 
         @pulumi.runtime.test
         def run() -> None:
@@ -194,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     parser.add_argument("--no-policies", action="store_true", help="skip the policy verdicts")
     args = parser.parse_args(argv)
-    overrides = dict(item.split("=", 1) for item in args.set)
+    overrides = parse_overrides(args.set)
     try:
         resources = capture(args.stack, overrides)
     except pulumi.RunError as exc:

@@ -58,9 +58,9 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
 
 
 def _check(ctx: AwsContext) -> None:
-    if not ctx.options.get("deployer_role_arn"):
+    if not ctx.options["deployer_role_arn"]:
         ctx.fail("aws.deployer_role_arn", "", "the IAM role ARN that runs `pulumi up` (it is the only cluster admin)")
-    for cidr in ctx.options.get("public_access_cidrs") or []:
+    for cidr in ctx.options["public_access_cidrs"]:
         if cidr.endswith("/0"):
             ctx.fail("aws.public_access_cidrs", cidr, "specific CIDRs; never a /0")
 
@@ -72,7 +72,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     log_group_name = f"/aws/eks/{cluster_name}/cluster"  # the name EKS writes to (fixed by EKS)
     key = ctx.kms_key("cluster", f"EKS {cluster_name}: Kubernetes secrets and control-plane logs",
                       [ctx.logs_service_statement([log_group_name])])
-    log_group = ctx.log_group("control-plane", log_group_name, ctx.options.get("log_retention_days", 90), key)
+    log_group = ctx.log_group("control-plane", log_group_name, ctx.options["log_retention_days"], key)
     cluster_role, attachments = _cluster_role(ctx, key)
     cluster = _cluster(ctx, settings, cluster_name, cluster_role, key, [log_group, *attachments])
     admin = _access(ctx, cluster)
@@ -135,7 +135,7 @@ def _cluster_role(ctx: AwsContext, key: aws.kms.Key) -> tuple[aws.iam.Role, list
 def _cluster(
     ctx: AwsContext, settings: Any, cluster_name: str, role: aws.iam.Role, key: aws.kms.Key, after: list[pulumi.Resource]
 ) -> aws.eks.Cluster:
-    cidrs = list(ctx.options.get("public_access_cidrs") or [])
+    cidrs = list(ctx.options["public_access_cidrs"])
     return aws.eks.Cluster(
         f"{ctx.name}-eks",
         aws.eks.ClusterArgs(
@@ -190,7 +190,7 @@ def _access(ctx: AwsContext, cluster: aws.eks.Cluster) -> aws.eks.AccessPolicyAs
 
 
 def _launch_template(ctx: AwsContext) -> aws.ec2.LaunchTemplate:
-    size = ctx.options.get("node_disk_size_gib", 50)
+    size = ctx.options["node_disk_size_gib"]
     return aws.ec2.LaunchTemplate(
         f"{ctx.name}-nodes-lt",
         aws.ec2.LaunchTemplateArgs(
@@ -254,7 +254,7 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster) -> tuple[aw
             opts=ctx.opts(depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]),
         )
     ]
-    spot_types = list(ctx.options.get("spot_instance_types") or [])
+    spot_types = list(ctx.options["spot_instance_types"])
     if spot_types:
         groups.append(
             aws.eks.NodeGroup(
@@ -269,7 +269,7 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster) -> tuple[aw
                     instance_types=spot_types,
                     launch_template=launch,
                     scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                        desired_size=0, min_size=0, max_size=ctx.options.get("spot_max_count", 4)
+                        desired_size=0, min_size=0, max_size=ctx.options["spot_max_count"]
                     ),
                     update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
                     labels={"mlops-platform/capacity": "spot"},

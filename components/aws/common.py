@@ -20,7 +20,6 @@ from ..base import ArgsError
 from .names import aws_name, log_group_name
 
 IAM_VERSION = "2012-10-17"
-DEFAULT_REGION = "eu-west-1"
 #: What a service needs to encrypt and decrypt with a key (no wildcards).
 KEY_USE_ACTIONS = (
     "kms:Encrypt",
@@ -81,7 +80,7 @@ class AwsContext:
     provider: aws.Provider = field(init=False)
 
     def __post_init__(self) -> None:
-        account = self.options.get("account_id") or ""
+        account = self.options["account_id"]
         self.provider = aws.Provider(
             f"{self.name}-aws",
             aws.ProviderArgs(
@@ -95,16 +94,16 @@ class AwsContext:
     # --- options and identity ------------------------------------------------------------
     @property
     def options(self) -> Mapping[str, Any]:
-        return self.settings.get("aws") or {}
+        return self.settings["aws"]  # resolved: every option present (components/spec.py)
 
     @property
     def region(self) -> str:
-        return self.options.get("region") or DEFAULT_REGION
+        return self.options["region"]
 
     @property
     def protect(self) -> bool:
         # Network has no generic protect_data argument; its aws options carry the flag instead.
-        return bool(self.settings.get("protect_data", False) or self.options.get("protect_data", False))
+        return bool(self.settings.get("protect_data", False) or self.options["protect_data"])
 
     @property
     def tags(self) -> dict[str, str]:

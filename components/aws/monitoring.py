@@ -105,8 +105,7 @@ def dashboard_body(region: str, endpoint: str, variant: str, settings: Any) -> s
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    runtime = (settings.get("aws") or {}).get("runtime", "kubernetes")
-    return RUNTIMES[runtime](component, name, settings)
+    return RUNTIMES[settings.runtime](component, name, settings)
 
 
 def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]:
@@ -147,7 +146,7 @@ def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]
             aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=settings.alert_email),
             opts=ctx.opts(),
         )
-    variant = variant_name(ctx.options.get("instance_type", "ml.m5.large"))
+    variant = variant_name(ctx.options["instance_type"])
     endpoint = pulumi.Output.from_input(settings.endpoint_name)
     dims = endpoint.apply(lambda e: {"EndpointName": e, "VariantName": variant})
     drift_dims = endpoint.apply(lambda e: {"Endpoint": e})

@@ -21,9 +21,6 @@ import pulumi_aws as aws
 
 from .common import AwsContext, allow, service_trust
 
-#: What the nodes, pods and SageMaker call; with these the NAT carries little besides pulls
-#: from public registries (EKS User Guide, "Deploy private clusters with limited internet access").
-DEFAULT_INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs", "sagemaker.runtime")
 MAX_ZONE_INDEX = 6  # zone letters a..g: block 7 holds the public subnets
 ELB_ROLE_TAG = "kubernetes.io/role/elb"
 INTERNAL_ELB_ROLE_TAG = "kubernetes.io/role/internal-elb"
@@ -228,7 +225,7 @@ def _endpoints(ctx: AwsContext, vpc: aws.ec2.Vpc, cidr: str, private: dict[str, 
         ),
         opts=ctx.opts(),
     )
-    for service in ctx.options.get("interface_endpoints", DEFAULT_INTERFACE_ENDPOINTS):
+    for service in ctx.options["interface_endpoints"]:
         aws.ec2.VpcEndpoint(
             f"{name}-{service.replace('.', '-')}-endpoint",
             aws.ec2.VpcEndpointArgs(
@@ -248,7 +245,7 @@ def _flow_logs(ctx: AwsContext, vpc: aws.ec2.Vpc) -> None:
     name = ctx.name
     group_name = ctx.log_group_name("flow-logs")
     key = ctx.kms_key("flow-logs", "VPC flow logs", [ctx.logs_service_statement([group_name])])
-    group = ctx.log_group("flow", group_name, ctx.options.get("flow_log_retention_days", 30), key)
+    group = ctx.log_group("flow", group_name, ctx.options["flow_log_retention_days"], key)
     trust = service_trust(
         ["vpc-flow-logs.amazonaws.com"], condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}}
     )

@@ -3,116 +3,153 @@
 Every component takes ``region`` and ``account_id``: each aws backend runs its children on its
 own explicit ``aws.Provider`` for that region (no ambient ``aws:region``), refusing any other
 account when ``account_id`` is set. stacks/config_aws.py fills these from stack config; fields
-marked *wired* are outputs of an earlier component that stacks/platform.py passes along.
+marked *wired* are outputs of an earlier component that stacks/config_aws.py passes along.
 """
 
 # No `from __future__ import annotations` here: the component-provider analyzer
 # (components/__main__.py) needs real types, not strings, to build the schema.
 
-from typing import TypedDict
+import re
+from typing import Annotated, Any, TypedDict
 
 import pulumi
 
+from ..base import require
+from ..spec import Opt, declared
+
+#: The Network default; stacks/config_aws.py passes the stack's ``awsRegion``.
+DEFAULT_REGION = "eu-west-1"
+#: Interface VPC endpoints created by default (service suffixes after ``com.amazonaws.<region>.``):
+#: what the nodes, pods and SageMaker call; with these the NAT carries little besides pulls from
+#: public registries (EKS User Guide, "Deploy private clusters with limited internet access").
+DEFAULT_INTERFACE_ENDPOINTS = ["ecr.api", "ecr.dkr", "sts", "logs", "sagemaker.runtime"]
+DEFAULT_SAGEMAKER_INSTANCE_TYPE = "ml.m5.large"
+MLFLOW_SERVER_SIZES = ("Small", "Medium", "Large")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+_ACCOUNT = re.compile(r"^([0-9]{12})?$")
+_INSTANCE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_SAGEMAKER_INSTANCE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_MODEL_KEY = re.compile(r"^[A-Za-z0-9!_.*'()/-]+\.tar\.gz$")
+
+
+def _matches(pattern: "re.Pattern[str]", allowed: str) -> Any:
+    def check(key: str, value: Any) -> None:
+        require(bool(pattern.match(value)), key, value, allowed)
+
+    return check
+
+
+def _cidr_not_open(key: str, value: Any) -> None:
+    import ipaddress
+
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except (TypeError, ValueError):
+        net = None
+    require(net is not None and net.prefixlen > 0, key, value, "CIDRs such as 203.0.113.0/24 (never 0.0.0.0/0)")
+
 
 class _AwsCommon(TypedDict, total=False):
-    region: str
+    region: Annotated[str, Opt(DEFAULT_REGION, check=_matches(_REGION, "an AWS region such as eu-west-1"))]
     """Region to deploy into (default ``eu-west-1``)."""
-    account_id: str
+    account_id: Annotated[str, Opt("", check=_matches(_ACCOUNT, "a 12-digit AWS account id, or empty"))]
     """Refuse to deploy into any other account (the provider's ``allowed_account_ids``); empty:
     no check."""
 
 
+@declared
 class AwsNetworkOptions(_AwsCommon, total=False):
     """aws-only options of Network."""
 
-    interface_endpoints: list[str]
+    interface_endpoints: Annotated[list[str], Opt(DEFAULT_INTERFACE_ENDPOINTS)]
     """Interface VPC endpoints to create (service suffixes after ``com.amazonaws.<region>.``).
     Default: ``ecr.api``, ``ecr.dkr``, ``sts``, ``logs``, ``sagemaker.runtime`` — what nodes,
     pods and SageMaker need so image pulls, tokens and logs stay off the NAT. Each costs about
     USD 7.3/month per zone."""
-    flow_log_retention_days: int
+    flow_log_retention_days: Annotated[int, Opt(30, low=1, high=3653)]
     """Retention of the VPC flow-log group (default 30)."""
-    protect_data: bool
+    protect_data: Annotated[bool, Opt(False)]
     """Protect the flow-log key and log group from deletion (default false; the stack's
     ``protectData``). The Network facade has no generic ``protect_data`` argument."""
 
 
+@declared
 class AwsClusterOptions(_AwsCommon, total=False):
     """aws-only options of Cluster."""
 
-    deployer_role_arn: str
+    deployer_role_arn: Annotated[str, Opt("")]
     """Required. The IAM role that runs ``pulumi up``; it gets the one access entry with
     cluster-admin (AmazonEKSClusterAdminPolicy). Explicit, so admin rights never depend on
     who happened to create the cluster (``bootstrap_cluster_creator_admin_permissions`` is off)."""
-    public_access_cidrs: list[str]
+    public_access_cidrs: Annotated[list[str], Opt([], item=_cidr_not_open)]
     """CIDRs allowed to reach the public API endpoint. Empty (default): the public endpoint is
     off and the API is reachable only inside the VPC (EKS User Guide, "Cluster API server
     endpoint"). Never ``0.0.0.0/0``."""
-    spot_instance_types: list[str]
+    spot_instance_types: Annotated[list[str], Opt([], item=_matches(_INSTANCE, "EC2 instance types such as m6i.large"))]
     """Instance types of an optional spot node group (scales from 0); empty (default): none."""
-    spot_max_count: int
+    spot_max_count: Annotated[int, Opt(4, low=1, high=100)]
     """Ceiling of the spot node group (default 4)."""
-    node_disk_size_gib: int
+    node_disk_size_gib: Annotated[int, Opt(50, low=20, high=1000)]
     """Root volume size of every node, gp3, encrypted (default 50)."""
-    log_retention_days: int
+    log_retention_days: Annotated[int, Opt(90, low=1, high=3653)]
     """Retention of the control-plane log group (default 90: audit logs outlive incidents)."""
 
 
+@declared
 class AwsRegistryOptions(_AwsCommon, total=False):
     """aws-only options of Registry."""
 
-    pull_principal_arns: list[pulumi.Input[str]]
+    pull_principal_arns: Annotated[list[pulumi.Input[str]], Opt([])]
     """More IAM principals allowed to pull (the node role always is). Same-account roles with an
     identity policy naming the repository (the SageMaker execution role) need no entry here."""
 
 
+@declared
 class AwsTrainingOptions(_AwsCommon, total=False):
     """aws-only options of TrainingPlatform."""
 
-    enable_mlflow: bool
+    enable_mlflow: Annotated[bool, Opt(True)]
     """Create the SageMaker managed MLflow tracking server (default true). Off: tracking_uri is
     empty and MLflow must be provided another way."""
-    mlflow_server_size: str
+    mlflow_server_size: Annotated[str, Opt("Small", choices=MLFLOW_SERVER_SIZES)]
     """``Small`` (default, up to 25 users) | ``Medium`` | ``Large``."""
-    noncurrent_version_days: int
+    noncurrent_version_days: Annotated[int, Opt(30, low=1, high=3650)]
     """Expire non-current artifact versions after this many days (default 30)."""
 
 
+@declared
 class AwsInferenceOptions(_AwsCommon, total=False):
     """aws-only options of InferenceEndpoint."""
 
-    cluster_name: pulumi.Input[str]
+    cluster_name: Annotated[pulumi.Input[str], Opt(None)]
     """*wired* (kubernetes runtime): EKS cluster for the pod identity association."""
-    artifact_bucket: pulumi.Input[str]
+    artifact_bucket: Annotated[pulumi.Input[str], Opt(None)]
     """*wired*: artifact bucket the endpoint may read (and SageMaker data capture writes to)."""
-    kms_key_arn: pulumi.Input[str]
+    kms_key_arn: Annotated[pulumi.Input[str], Opt(None)]
     """*wired*: key of the artifact bucket."""
-    execution_role_arn: pulumi.Input[str]
+    execution_role_arn: Annotated[pulumi.Input[str], Opt(None)]
     """*wired* (sagemaker runtime): role the SageMaker model runs as."""
-    network_id: pulumi.Input[str]
+    network_id: Annotated[pulumi.Input[str], Opt(None)]
     """*wired* (sagemaker runtime): VPC of the endpoint's security group."""
-    subnet_ids: pulumi.Input[list[str]]
+    subnet_ids: Annotated[pulumi.Input[list[str]], Opt(None)]
     """*wired* (sagemaker runtime): private subnets of the model containers."""
-    instance_type: str
+    instance_type: Annotated[str, Opt(DEFAULT_SAGEMAKER_INSTANCE_TYPE, check=_matches(_SAGEMAKER_INSTANCE, "a SageMaker instance type such as ml.m5.large"))]
     """sagemaker runtime: instance type of the production variant (default ``ml.m5.large``)."""
-    model_data_key: str
+    model_data_key: Annotated[str, Opt("models/demand/champion/model.tar.gz", check=_matches(_MODEL_KEY, "an S3 key ending in .tar.gz"))]
     """sagemaker runtime: key in the artifact bucket of the ``model.tar.gz`` the container
     serves (network isolation: the container cannot reach MLflow). Default
     ``models/demand/champion/model.tar.gz``."""
-    data_capture_percent: int
+    data_capture_percent: Annotated[int, Opt(0, low=0, high=100)]
     """sagemaker runtime: share of requests captured to the bucket (0 = off, default 0)."""
-    invocations_per_instance: int
+    invocations_per_instance: Annotated[int, Opt(100, low=1, high=100000)]
     """sagemaker runtime: target-tracking value for SageMakerVariantInvocationsPerInstance
     (per minute, default 100)."""
 
 
+@declared
 class AwsMonitoringOptions(_AwsCommon, total=False):
     """aws-only options of Monitoring."""
 
-    runtime: str
-    """Serving runtime being watched: ``kubernetes`` (default: the in-cluster Prometheus stack,
-    since CloudWatch cannot take Prometheus histograms) or ``sagemaker`` (CloudWatch: the
-    AWS/SageMaker namespace). Picks where metrics, alerts and the dashboard live."""
-    instance_type: str
+    instance_type: Annotated[str, Opt(DEFAULT_SAGEMAKER_INSTANCE_TYPE, check=_matches(_SAGEMAKER_INSTANCE, "a SageMaker instance type such as ml.m5.large"))]
     """sagemaker runtime: the endpoint's instance type, which names its production variant
     (the VariantName dimension of its metrics). Default ``ml.m5.large``."""

@@ -44,7 +44,7 @@ def lifecycle_policy(untagged_days: int, keep_last: int) -> str:
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     ctx = AwsContext(component, name, settings)
     key = ctx.kms_key("registry", "ECR images")
-    principals = [p for p in [settings.node_identity, *(ctx.options.get("pull_principal_arns") or [])] if p]
+    principals = [p for p in [settings.node_identity, *ctx.options["pull_principal_arns"]] if p]
     urls: dict[str, pulumi.Output[str]] = {}
     for image in settings.repositories:
         repo = aws.ecr.Repository(

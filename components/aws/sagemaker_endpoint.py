@@ -14,12 +14,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ..kubernetes.serving import ENV_DRIFT_REFERENCE_PATH, ENV_MODEL_URI, ENV_PORT
-from ..kubernetes.tenancy import SERVING_PORT
+from contract.serving import DEFAULT_PORT as SERVING_PORT
+from contract.serving import DRIFT_REFERENCE_PATH_ENV as ENV_DRIFT_REFERENCE_PATH
+from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
+from contract.serving import PORT_ENV as ENV_PORT
+from contract.serving import SAGEMAKER_INVOCATIONS_PATH, SAGEMAKER_MODEL_DIR
 from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document
 
 #: Where SageMaker unpacks ``model.tar.gz`` in the container (the app serves a local path).
-MODEL_DIR = "/opt/ml/model"
+MODEL_DIR = SAGEMAKER_MODEL_DIR
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 ROLLBACK_WAIT_SECONDS = 600  # canary bake time watched by the rollback alarm
 CANARY_PERCENT = 10
@@ -37,7 +40,7 @@ def variant_name(instance_type: str) -> str:
 
 
 def invocation_url(region: str, endpoint: str) -> str:
-    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint}/invocations"
+    return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint}{SAGEMAKER_INVOCATIONS_PATH}"
 
 
 def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
             ctx.fail(f"aws.{key}", opts.get(key), "the TrainingPlatform/Network output (runtime sagemaker needs it)")
     name = ctx.name
     endpoint_name = ctx.cloud("sagemaker", "endpoint")
-    instance_type = opts.get("instance_type", "ml.m5.large")
+    instance_type = opts["instance_type"]
     variant = variant_name(instance_type)
     bucket = pulumi.Output.from_input(opts["artifact_bucket"])
 
@@ -71,7 +74,7 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
             execution_role_arn=opts["execution_role_arn"],
             primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
                 image=settings.image,
-                model_data_url=bucket.apply(lambda b: f"s3://{b}/{opts.get('model_data_key', 'models/demand/champion/model.tar.gz')}"),
+                model_data_url=bucket.apply(lambda b: f"s3://{b}/{opts['model_data_key']}"),
                 # Network isolation: the drift reference travels inside model.tar.gz
                 # (`python -m ml publish-sagemaker-model`), not from MLflow.
                 environment={
@@ -87,7 +90,7 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
         ),
         opts=ctx.opts(depends_on=[access]),
     )
-    percent = int(opts.get("data_capture_percent", 0))
+    percent = int(opts["data_capture_percent"])
     config = aws.sagemaker.EndpointConfiguration(
         f"{name}-endpoint-config",
         aws.sagemaker.EndpointConfigurationArgs(
@@ -219,7 +222,7 @@ def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoin
             scalable_dimension=target.scalable_dimension,
             resource_id=target.resource_id,
             target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=ctx.options.get("invocations_per_instance", 100),
+                target_value=ctx.options["invocations_per_instance"],
                 predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                     predefined_metric_type="SageMakerVariantInvocationsPerInstance"
                 ),

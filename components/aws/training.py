@@ -75,7 +75,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         ),
         opts=ctx.data_opts(),
     )
-    tracking = _mlflow(ctx, bucket, key, group) if ctx.options.get("enable_mlflow", True) else None
+    tracking = _mlflow(ctx, bucket, key, group) if ctx.options["enable_mlflow"] else None
     role = _execution_role(ctx, settings, bucket, key, tracking)
     return {
         "tracking_uri": tracking.arn if tracking else "",
@@ -138,7 +138,7 @@ def _bucket(ctx: AwsContext, key: aws.kms.Key) -> aws.s3.Bucket:
                 status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=ctx.options.get("noncurrent_version_days", 30)
+                    noncurrent_days=ctx.options["noncurrent_version_days"]
                 ),
                 abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                     days_after_initiation=7
@@ -203,7 +203,7 @@ def _mlflow(
             tracking_server_name=ctx.cloud("sagemaker", "mlflow"),
             artifact_store_uri=bucket.bucket.apply(lambda b: f"s3://{b}/{ARTIFACT_PREFIX}"),
             role_arn=role.arn,
-            tracking_server_size=ctx.options.get("mlflow_server_size", "Small"),
+            tracking_server_size=ctx.options["mlflow_server_size"],
             automatic_model_registration=True,
             weekly_maintenance_window_start="Sun:03:00",
             tags=ctx.tagged(),

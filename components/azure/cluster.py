@@ -52,7 +52,6 @@ from .common import (
 AKS_AAD_SERVER_ID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 KUBELOGIN_MODES = ("azurecli", "workloadidentity", "msi", "spn")
 DEFAULT_NODE_SIZE = "Standard_D4s_v5"
-DEFAULT_SYSTEM_NODE_SIZE = "Standard_D2s_v5"
 #: Control-plane log categories kept (audit-admin, not the full audit stream: cost).
 CONTROL_PLANE_LOGS = ("kube-apiserver", "kube-audit-admin", "kube-controller-manager", "cluster-autoscaler", "guard")
 #: Container Insights streams the Data Collection Rule sends to Log Analytics. The agent with
@@ -122,7 +121,7 @@ def zones(count: int) -> list[str]:
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    options = settings.azure or {}
+    options = settings.azure  # resolved: every option present (components/spec.py)
     where = placement(component, settings, anchor=settings.network_id)
     tags = where.tags
     subnet = pulumi.Output.from_input(settings.private_subnet_ids).apply(lambda ids: ids[CLUSTER_SUBNET])
@@ -130,9 +129,9 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         lambda a: log_workspace_id(a[0], a[1])
     )
     version = aks_versions.check(settings.kubernetes_version or aks_versions.DEFAULT_VERSION)
-    private = bool(options.get("private_cluster", False))
-    host_encryption = bool(options.get("host_encryption", False))
-    pool_zones = zones(int(options.get("availability_zones", 3)))
+    private = bool(options["private_cluster"])
+    host_encryption = bool(options["host_encryption"])
+    pool_zones = zones(int(options["availability_zones"]))
 
     control_plane = managedidentity.UserAssignedIdentity(
         f"{name}-identity",
@@ -156,7 +155,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         kubernetes_version=version,
         sku=cs.ManagedClusterSKUArgs(
             name=cs.ManagedClusterSKUName.BASE,
-            tier=cs.ManagedClusterSKUTier(options.get("sku_tier", "Free")),
+            tier=cs.ManagedClusterSKUTier(options["sku_tier"]),
         ),
         identity=cs.ManagedClusterIdentityArgs(
             type=cs.ResourceIdentityType.USER_ASSIGNED,
@@ -168,11 +167,11 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             managed=True,
             enable_azure_rbac=True,
             tenant_id=where.tenant_id,
-            admin_group_object_ids=list(options.get("admin_group_object_ids") or []),
+            admin_group_object_ids=list(options["admin_group_object_ids"]),
         ),
         api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
             enable_private_cluster=private,
-            authorized_ip_ranges=None if private else (list(options.get("authorized_ip_ranges") or []) or None),
+            authorized_ip_ranges=None if private else (list(options["authorized_ip_ranges"]) or None),
         ),
         oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
         security_profile=cs.ManagedClusterSecurityProfileArgs(
@@ -201,7 +200,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
                 type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                 os_type=cs.OSType.LINUX,
                 os_sku=cs.OSSKU.AZURE_LINUX,
-                vm_size=options.get("system_node_size") or DEFAULT_SYSTEM_NODE_SIZE,
+                vm_size=options["system_node_size"],
                 # At least two system nodes, spread over the zones, so one zone or one node
                 # upgrade never takes CoreDNS and the agents down.
                 enable_auto_scaling=True,
@@ -221,7 +220,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
                 enabled=True,
                 config={"logAnalyticsWorkspaceResourceID": workspace_id, "useAADAuth": "true"},
             ),
-            "azurepolicy": cs.ManagedClusterAddonProfileArgs(enabled=bool(options.get("azure_policy", False))),
+            "azurepolicy": cs.ManagedClusterAddonProfileArgs(enabled=bool(options["azure_policy"])),
         },
         tags=tags,
         # The autoscaler owns the node counts after creation.
@@ -298,7 +297,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             opts=opts(component),
         )
 
-    deployer = options.get("deployer_object_id") or where.caller_object_id
+    deployer = options["deployer_object_id"] or where.caller_object_id
     client = authorization.get_client_config()
     principal_type = deployer_principal_type(
         options.get("deployer_principal_type") or "", client.client_id, getattr(settings, "environment", "dev") or "dev"
@@ -315,7 +314,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         format="exec",
         opts=pulumi.InvokeOutputOptions(parent=component),
     )
-    mode = options.get("kubelogin_mode") or "azurecli"
+    mode = options["kubelogin_mode"]
 
     def after_propagation(values: list[Any]) -> str:
         configs, created_on = values

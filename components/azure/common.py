@@ -181,19 +181,19 @@ class Placement:
 
 def placement(component: pulumi.Resource, settings: Mapping[str, Any], anchor: Any) -> Placement:
     """Resolve the resource group (ordered after ``anchor``), region, subscription and tags."""
-    options = settings.get("azure") or {}
+    options = settings["azure"]  # resolved (components/spec.py)
     project, stack = unique()
-    group = options.get("resource_group_name") or resource_group_default(project, stack)
+    group = options["resource_group_name"] or resource_group_default(project, stack)
     client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=component))
     return Placement(
         resource_group=after(anchor, group) if anchor is not None else pulumi.Output.from_input(group),
-        location=options.get("location") or "westeurope",
+        location=options["location"],
         subscription_id=client.subscription_id,
         tenant_id=client.tenant_id,
         caller_object_id=client.object_id,
         tags=dict(settings.get("tags") or {}),
         protect=bool(settings.get("protect_data", False)),
-        private_endpoints=bool(options.get("private_endpoints", False)),
+        private_endpoints=bool(options["private_endpoints"]),
     )
 
 

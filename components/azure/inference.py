@@ -38,13 +38,12 @@ import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.resources as resources
+from contract.serving import AZUREML_ROUTES
 
 from ..kubernetes.serving import (
     ENV_MODEL_URI,
     ENV_PORT,
     ENV_TRACKING_URI,
-    HEALTH_LIVE_PATH,
-    HEALTH_READY_PATH,
     create_serving,
 )
 from ..kubernetes.tenancy import SERVING_PORT
@@ -64,8 +63,10 @@ from .common import (
     storage_account_name,
 )
 
-#: The serving app's scoring route for AML (serving/contract.py AZUREML_ROUTES; a test keeps it equal).
-SCORING_PATH = "/invocations"
+#: The serving app's AML routes (contract/serving.py).
+LIVENESS_PATH = AZUREML_ROUTES["liveness_route"]["path"]
+READINESS_PATH = AZUREML_ROUTES["readiness_route"]["path"]
+SCORING_PATH = AZUREML_ROUTES["scoring_route"]["path"]
 COLORS = ("blue", "green")
 WORKLOAD_IDENTITY_LABEL = "azure.workload.identity/use"
 WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
@@ -176,13 +177,13 @@ def _identity(component: Any, name: str, where: Any, workspace_id: Any) -> tuple
 
 
 def _kubernetes(component: Any, name: str, settings: Any, where: Any, identity: Any, grants: list[Any]) -> dict[str, Any]:
-    options = settings.azure or {}
+    options = settings.azure  # resolved: every option present (components/spec.py)
     federation = managedidentity.FederatedIdentityCredential(
         f"{name}-federation",
         resource_group_name=where.resource_group,
         resource_name_=identity.name,
         federated_identity_credential_resource_name=cloud("azure_resource", name, "aks"),
-        issuer=options.get("oidc_issuer_url"),
+        issuer=options["oidc_issuer_url"],
         subject=pulumi.Output.concat("system:serviceaccount:", settings.namespace, ":", name),
         audiences=[TOKEN_EXCHANGE_AUDIENCE],
         opts=opts(component),
@@ -217,12 +218,12 @@ def acr_pull_registries(images: dict[str, Any], own_registry: str) -> list[str]:
 
 
 def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any, grants: list[Any]) -> dict[str, Any]:
-    options = settings.azure or {}
-    workspace = options.get("workspace_name")
-    traffic = traffic_split(int(options.get("traffic_blue", 100)), int(options.get("traffic_green", 0)))
-    auth_mode = ml.EndpointAuthMode(options.get("auth_mode") or "Key")
-    public = ml.PublicNetworkAccessType.ENABLED if options.get("public_access", True) else ml.PublicNetworkAccessType.DISABLED
-    images = {"blue": settings.image, "green": options.get("green_image") or settings.image}
+    options = settings.azure  # resolved: every option present (components/spec.py)
+    workspace = options["workspace_name"]
+    traffic = traffic_split(int(options["traffic_blue"]), int(options["traffic_green"]))
+    auth_mode = ml.EndpointAuthMode(options["auth_mode"])
+    public = ml.PublicNetworkAccessType.ENABLED if options["public_access"] else ml.PublicNetworkAccessType.DISABLED
+    images = {"blue": settings.image, "green": options["green_image"] or settings.image}
 
     # AcrPull on each distinct ACR the deployments pull from (images outside ACR need none).
     own = acr_name()
@@ -272,9 +273,9 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
                     os_type=ml.OperatingSystemType.LINUX,
                     description=f"serving image ({color})",
                     inference_config=ml.InferenceContainerPropertiesArgs(
-                        liveness_route=ml.RouteArgs(path=HEALTH_LIVE_PATH, port=SERVING_PORT),
-                        readiness_route=ml.RouteArgs(path=HEALTH_READY_PATH, port=SERVING_PORT),
-                        scoring_route=ml.RouteArgs(path=SCORING_PATH, port=SERVING_PORT),
+                        liveness_route=ml.RouteArgs(path=LIVENESS_PATH, port=AZUREML_ROUTES["liveness_route"]["port"]),
+                        readiness_route=ml.RouteArgs(path=READINESS_PATH, port=AZUREML_ROUTES["readiness_route"]["port"]),
+                        scoring_route=ml.RouteArgs(path=SCORING_PATH, port=AZUREML_ROUTES["scoring_route"]["port"]),
                     ),
                 ),
             ),
@@ -292,7 +293,7 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
                 properties=ml.ManagedOnlineDeploymentArgs(
                     endpoint_compute_type="Managed",
                     environment_id=environment.id,
-                    instance_type=options.get("instance_type") or "Standard_DS3_v2",
+                    instance_type=options["instance_type"],
                     environment_variables={
                         ENV_MODEL_URI: settings.model_uri,
                         ENV_TRACKING_URI: settings.tracking_uri,
@@ -347,7 +348,7 @@ RUNTIMES = {"kubernetes": _kubernetes, "azureml": _azureml}
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    options = settings.azure or {}
-    where = placement(component, settings, anchor=pulumi.Output.all(settings.tracking_uri, options.get("workspace_id")))
-    identity, grants = _identity(component, name, where, options.get("workspace_id"))
+    options = settings.azure  # resolved: every option present (components/spec.py)
+    where = placement(component, settings, anchor=pulumi.Output.all(settings.tracking_uri, options["workspace_id"]))
+    identity, grants = _identity(component, name, where, options["workspace_id"])
     return RUNTIMES[settings.runtime](component, name, settings, where, identity, grants)

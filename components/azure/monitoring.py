@@ -30,11 +30,16 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as networking
 
-from ..kubernetes.serving import METRICS_PATH
+from contract.serving import METRICS_PATH
 from ..kubernetes.tenancy import SERVING_PORT
+
 from ..naming import cloud_name
 from ..tags import kubernetes_labels
 from . import queries
+
+#: What the agent keeps from the serving pods' /metrics: the series the queries read.
+SCRAPED_METRICS = (queries.REQUESTS_TOTAL, queries.REQUEST_DURATION_BUCKET, queries.DRIFT_P_VALUE, queries.DRIFT_DETECTED,
+                   queries.MODEL_LOADED)
 from .common import arm_id, deterministic_guid, log_workspace_id, name as cloud, opts, placement, unique
 
 #: Container Insights reads its settings from this ConfigMap (kube-system).
@@ -93,8 +98,7 @@ def scrape_settings(service_url: str) -> str:
         "[prometheus_data_collection_settings.cluster]\n"
         '    interval = "1m"\n'
         f'    kubernetes_services = ["{service_url}"]\n'
-        '    fieldpass = ["serving_requests_total", "serving_request_duration_seconds_bucket", '
-        '"serving_drift_p_value", "serving_drift_detected", "serving_model_loaded"]\n'
+        f"    fieldpass = {json.dumps(list(SCRAPED_METRICS))}\n"
     )
 
 
@@ -142,11 +146,16 @@ def _log_alert(component: Any, logical: str, where: Any, workspace: Any, group: 
     )
 
 
+#: The runtimes this backend watches (the table is components/targets.py RUNTIMES); one build
+#: function, branching on the runtime where the two read different tables.
+RUNTIMES = ("kubernetes", "azureml")
+
+
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    options = settings.azure or {}
-    runtime = options.get("runtime") or "kubernetes"
+    options = settings.azure  # resolved: every option present (components/spec.py)
+    runtime = settings.runtime
     endpoint = pulumi.Output.from_input(settings.endpoint_name)
-    where = placement(component, settings, anchor=pulumi.Output.all(endpoint, options.get("network_id")))
+    where = placement(component, settings, anchor=pulumi.Output.all(endpoint, options["network_id"]))
     workspace = pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a))
     project, stack = unique()
 
@@ -170,7 +179,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
 
     minutes_10, minutes_30 = "PT5M", "PT10M"  # windows x failing periods = 10 and 30 minutes
     if runtime == "azureml":
-        endpoint_id = pulumi.Output.all(where.subscription_id, where.resource_group, options.get("workspace_name"), endpoint).apply(
+        endpoint_id = pulumi.Output.all(where.subscription_id, where.resource_group, options["workspace_name"], endpoint).apply(
             lambda a: arm_id(a[0], a[1], "Microsoft.MachineLearningServices/workspaces", a[2], "onlineEndpoints", a[3])
         )
         monitor.MetricAlert(

@@ -87,13 +87,13 @@ def security_rules(role: str, ingress_sources: list[str], public_compute: bool, 
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    options = settings.azure or {}
+    options = settings.azure  # resolved: every option present (components/spec.py)
     where = placement(component, settings, anchor=None)
-    group: str = options.get("resource_group_name") or resource_group_default(*unique())
-    protect = bool(options.get("protect_data", False))
+    group: str = options["resource_group_name"] or resource_group_default(*unique())
+    protect = bool(options["protect_data"])
     tags = where.tags
 
-    if options.get("create_resource_group", True):
+    if options["create_resource_group"]:
         rg = resources.ResourceGroup(
             f"{name}-rg",
             resources.ResourceGroupArgs(resource_group_name=group, location=where.location, tags=tags),
@@ -110,7 +110,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             workspace_name=log_workspace_name(group),
             location=where.location,
             sku=operationalinsights.WorkspaceSkuArgs(name=operationalinsights.WorkspaceSkuNameEnum.PER_GB2018),
-            retention_in_days=int(options.get("log_retention_days", 30)),
+            retention_in_days=int(options["log_retention_days"]),
             tags=tags,
         ),
         opts=data_opts(component, protect),
@@ -125,7 +125,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
                 resource_group_name=rg_name,
                 network_security_group_name=cloud("azure_resource", name, role, "nsg"),
                 location=where.location,
-                security_rules=security_rules(role, list(options.get("ingress_source_prefixes") or []),
+                security_rules=security_rules(role, list(options["ingress_source_prefixes"]),
                                               public_compute, where.location),
                 tags=tags,
             ),

@@ -17,12 +17,15 @@ Where the data comes from:
 
 from __future__ import annotations
 
-#: Metric names of the serving app's /metrics contract (serving/metrics.py).
-REQUESTS_TOTAL = "serving_requests_total"
-REQUEST_DURATION_BUCKET = "serving_request_duration_seconds_bucket"
-DRIFT_P_VALUE = "serving_drift_p_value"
-#: Probe and scrape routes are not user traffic.
-NON_TRAFFIC_ROUTES = ("/health/live", "/health/ready", "/metrics", "/ping")
+from contract.serving import METRICS, NON_TRAFFIC_ROUTES, histogram_bucket
+
+#: Metric names of the serving app's /metrics (contract/serving.py, the app's own source).
+REQUESTS_TOTAL = METRICS["requests"]
+REQUEST_DURATION_BUCKET = histogram_bucket(METRICS["latency"])
+DRIFT_P_VALUE = METRICS["drift_p_value"]
+DRIFT_DETECTED = METRICS["drift_detected"]
+#: Probe and scrape routes are not user traffic (re-exported from the contract).
+__all__ = ["NON_TRAFFIC_ROUTES"]
 
 LATENCY = "Latency p50 / p99"
 THROUGHPUT = "Throughput"
@@ -97,7 +100,7 @@ def error_ratio(runtime: str, endpoint: str, bin_: str = "5m") -> str:
     )
 
 
-MODEL_LOADED = "serving_model_loaded"
+MODEL_LOADED = METRICS["model_loaded"]
 
 
 def model_loaded(endpoint: str, bin_: str = "10m") -> str:

@@ -34,10 +34,10 @@ from .common import (
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    options = settings.azure or {}
+    options = settings.azure  # resolved: every option present (components/spec.py)
     # Ordered after the landing zone (network_id) and the cluster (node_identity).
-    where = placement(component, settings, anchor=pulumi.Output.all(options.get("network_id"), settings.node_identity))
-    sku = acr.SkuName(options.get("sku") or "Basic")
+    where = placement(component, settings, anchor=pulumi.Output.all(options["network_id"], settings.node_identity))
+    sku = acr.SkuName(options["sku"])
     premium = sku == acr.SkuName.PREMIUM
     private = where.private_endpoints
 

@@ -51,7 +51,7 @@ AML_MANAGED_GRANTS = (
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
-    options = settings.azure or {}
+    options = settings.azure  # resolved: every option present (components/spec.py)
     where = placement(component, settings, anchor=settings.network_id)
     tags = where.tags
     private = where.private_endpoints
@@ -104,7 +104,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             ),
             encryption=storage.EncryptionArgs(
                 key_source=storage.KeySource.MICROSOFT_STORAGE,
-                require_infrastructure_encryption=bool(options.get("infrastructure_encryption", False)),
+                require_infrastructure_encryption=bool(options["infrastructure_encryption"]),
                 services=storage.EncryptionServicesArgs(
                     blob=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
                     file=storage.EncryptionServiceArgs(enabled=True, key_type=storage.KeyType.ACCOUNT),
@@ -158,13 +158,13 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
                 disable_local_auth=True,
                 description="Training cluster: scales to zero when idle",
                 properties=ml.AmlComputePropertiesArgs(
-                    vm_size=options.get("compute_vm_size") or DEFAULT_COMPUTE_VM_SIZE,
+                    vm_size=options["compute_vm_size"],
                     vm_priority=ml.VmPriority.DEDICATED,
                     os_type=ml.OsType.LINUX,
                     scale_settings=ml.ScaleSettingsArgs(
                         min_node_count=0,
-                        max_node_count=int(options.get("compute_max_nodes", 4)),
-                        node_idle_time_before_scale_down=iso_seconds(int(options.get("compute_idle_seconds", 900))),
+                        max_node_count=int(options["compute_max_nodes"]),
+                        node_idle_time_before_scale_down=iso_seconds(int(options["compute_idle_seconds"])),
                     ),
                     subnet=ml.ResourceIdArgs(id=subnets.apply(lambda ids: ids[TRAINING_SUBNET])),
                     enable_node_public_ip=not private,

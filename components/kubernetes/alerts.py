@@ -1,9 +1,8 @@
 """The serving endpoint's alert rules as data: one definition renders both the PrometheusRule
 spec (``spec.groups``) and a plain Prometheus rules file that ``promtool`` checks and tests.
 
-The metric and label names below are the contract with the serving app's ``/metrics``
-(serving/metrics.py). components/ must not import serving/, so they are repeated here, in this
-one place, and a test keeps the two equal. The Grafana dashboard (dashboard.py) builds its
+The metric and label names come from the serving contract (contract/serving.py), the one
+definition the app's ``/metrics`` (serving/metrics.py) is built from too. The Grafana dashboard (dashboard.py) builds its
 queries from the same expression helpers, so a panel shows exactly what an alert evaluates.
 """
 
@@ -13,23 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import yaml
+from contract.serving import FEATURE_LABEL, METRICS, NON_TRAFFIC_ROUTES, ROUTE_LABEL, STATUS_LABEL
 
 # --- the metric contract with serving/metrics.py --------------------------------------------
 #: Counter of handled requests, labels ``route`` and ``status`` (the HTTP code, e.g. "503").
-REQUESTS_TOTAL = "serving_requests_total"
+REQUESTS_TOTAL = METRICS["requests"]
 #: Histogram of request latency in seconds, label ``route``.
-REQUEST_DURATION = "serving_request_duration_seconds"
+REQUEST_DURATION = METRICS["latency"]
 #: Gauge: the latest drift test p-value per input feature, label ``feature``.
-DRIFT_P_VALUE = "serving_drift_p_value"
+DRIFT_P_VALUE = METRICS["drift_p_value"]
 #: Gauge: 1 while the drift check flags the live window as drifted, else 0.
-DRIFT_DETECTED = "serving_drift_detected"
-ROUTE_LABEL = "route"
-STATUS_LABEL = "status"
-FEATURE_LABEL = "feature"
+DRIFT_DETECTED = METRICS["drift_detected"]
 
-#: Routes that are not user traffic (probes, scrapes, SageMaker's ping): they are left out of
-#: the latency and error figures so kubelet probes cannot hide a slow /predict.
-NON_TRAFFIC_ROUTES: tuple[str, ...] = ("/health/live", "/health/ready", "/metrics", "/ping")
 #: 5xx only: a 4xx is the caller's mistake, not the endpoint failing.
 SERVER_ERROR_STATUS = "5.."
 #: Rate window: at least four scrape intervals (the ServiceMonitor scrapes every 30 s).

@@ -19,17 +19,16 @@ import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as net
 import pulumi_kubernetes.policy.v1 as policy
 
+from contract.serving import DRIFT_REFERENCE_PATH_ENV as ENV_DRIFT_REFERENCE_PATH
+from contract.serving import HEALTH_LIVE_PATH, HEALTH_READY_PATH, METRICS_PATH
+from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
+from contract.serving import PORT_ENV as ENV_PORT
+from contract.serving import TRACKING_URI_ENV as ENV_TRACKING_URI
+
 from . import security
 from .tenancy import APP, MLFLOW_APP, MLFLOW_PORT, PROMETHEUS_APP, SERVING_APP, SERVING_PORT
 
-HEALTH_LIVE_PATH = "/health/live"
-HEALTH_READY_PATH = "/health/ready"
-METRICS_PATH = "/metrics"
 PORT_NAME = "http"
-ENV_MODEL_URI = "SERVING_MODEL_URI"
-ENV_TRACKING_URI = "SERVING_TRACKING_URI"
-ENV_PORT = "SERVING_PORT"
-ENV_DRIFT_REFERENCE_PATH = "SERVING_DRIFT_REFERENCE_PATH"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"
 

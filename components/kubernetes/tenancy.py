@@ -16,6 +16,8 @@ import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
 import pulumi_kubernetes.networking.v1 as net
 
+from contract.serving import DEFAULT_PORT
+
 from .security import RESTRICTED_NAMESPACE_LABELS
 
 APP = "app.kubernetes.io/name"
@@ -24,7 +26,7 @@ MLFLOW_APP = "mlflow"
 TRAINING_APP = "training"
 REGISTRY_APP = "registry"
 PROMETHEUS_APP = "prometheus"
-SERVING_PORT = 8080
+SERVING_PORT = DEFAULT_PORT  # the serving app's port (contract/serving.py)
 MLFLOW_PORT = 5000
 REGISTRY_PORT = 5000
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"

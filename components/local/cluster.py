@@ -16,8 +16,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     provider = k8s.Provider(
         f"{name}-provider",
         k8s.ProviderArgs(
-            context=settings.kube_context,
-            kubeconfig=settings.kubeconfig,
+            context=settings.local.kube_context,
+            kubeconfig=settings.local.kubeconfig,
             # Server-side apply: field ownership is tracked, so `pulumi up` and an HPA or a
             # `kubectl` edit do not silently overwrite each other.
             enable_server_side_apply=True,
@@ -26,7 +26,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         opts=pulumi.ResourceOptions(parent=component),
     )
     return {
-        "cluster_name": settings.kube_context,
+        "cluster_name": settings.local.kube_context,
         "cluster_endpoint": "",
         "kubeconfig": pulumi.Output.secret(""),
         "namespace": settings.namespace,

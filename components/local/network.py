@@ -18,7 +18,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     # context rather than through the ambient default provider.
     provider = k8s.Provider(
         f"{name}-provider",
-        k8s.ProviderArgs(context=settings.kube_context, kubeconfig=settings.kubeconfig, enable_server_side_apply=True),
+        k8s.ProviderArgs(context=settings.local.kube_context, kubeconfig=settings.local.kubeconfig, enable_server_side_apply=True),
         opts=pulumi.ResourceOptions(parent=component),
     )
     tenancy = create_tenancy(name, settings.namespace, kubernetes_labels(settings.tags), component, provider=provider)

@@ -46,7 +46,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             security_context=security.container_security_context(),
         ),
         data_path="/var/lib/registry",
-        storage_size=settings.storage_size,
+        storage_size=settings.local.storage_size,
         port=REGISTRY_PORT,
         parent=component,
         protect=settings.protect_data,

@@ -10,7 +10,7 @@ from ..tags import kubernetes_labels
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     mlflow = create_mlflow(
-        f"{name}-mlflow", settings, kubernetes_labels(settings.tags), component, protect=settings.protect_data
+        f"{name}-mlflow", {**settings.local, "namespace": settings.namespace}, kubernetes_labels(settings.tags), component, protect=settings.protect_data
     )
     return {
         "tracking_uri": mlflow.tracking_uri,

@@ -27,7 +27,7 @@ from stacks.mocks import PlatformMocks
 from stacks.plan import RecordingMonitor
 from tests.conftest import ints, of_type, one
 
-PROMTOOL = "/usr/bin/promtool"
+PROMTOOL = shutil.which("promtool") or "promtool"  # scripts/bootstrap.sh provides it
 PROMTOOL_TESTS = Path(__file__).parent / "promtool" / "serving_alerts_test.yaml"
 
 COMPONENT = "mlops:index:Monitoring"

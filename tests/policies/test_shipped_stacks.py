@@ -11,7 +11,7 @@ import pytest
 from policies.runner import evaluate, format_verdicts, has_mandatory
 from stacks.plan import capture, stack_config
 
-STACKS = ("dev", "prod", "prod-azure")
+STACKS = ("dev", "staging", "prod", "prod-azure")
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,7 @@ def test_shipped_stack_has_no_mandatory_violation(stack, captured):
              "kubernetes:core/v1:PersistentVolumeClaim"}),
     ("prod", {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:eks/cluster:Cluster",
               "aws:kms/key:Key"}),
+    ("staging", {"aws:s3/bucket:Bucket", "aws:iam/role:Role", "aws:eks/cluster:Cluster", "aws:kms/key:Key"}),
     ("prod-azure", {"azure-native:storage:StorageAccount", "azure-native:machinelearningservices:Workspace",
                     "azure-native:machinelearningservices:OnlineEndpoint"}),
 ])

@@ -83,15 +83,19 @@ def test_pr_offline_plan_covers_every_stack_without_credentials():
     assert any("pytest tests/policies" in str(step.get("run", "")) for step in job["steps"])
 
 
-def test_main_deploys_dev_then_prod_behind_an_environment():
+def test_main_promotes_dev_then_staging_then_prod_behind_environments():
     jobs = _load("main.yml")["jobs"]
     assert jobs["up-dev"]["needs"] == "offline-plan" and jobs["up-dev"]["environment"] == "dev"
-    assert jobs["up-prod"]["needs"] == "up-dev" and jobs["up-prod"]["environment"] == "prod"
-    prod_stacks = sorted(entry["stack"] for entry in jobs["up-prod"]["strategy"]["matrix"]["include"])
-    assert sorted(["dev", *prod_stacks]) == SHIPPED_STACKS
-    commands = [step["with"]["command"] for job in ("up-dev", "up-prod") for step in jobs[job]["steps"]
+    assert jobs["up-staging"]["needs"] == "up-dev" and jobs["up-staging"]["environment"] == "staging"
+    assert jobs["up-prod"]["needs"] == "up-staging" and jobs["up-prod"]["environment"] == "prod"
+    staged = {job: sorted(entry["stack"] for entry in jobs[job]["strategy"]["matrix"]["include"])
+              for job in ("up-staging", "up-prod")}
+    assert staged["up-staging"] == ["staging"]
+    assert sorted(["dev", *staged["up-staging"], *staged["up-prod"]]) == SHIPPED_STACKS
+    assert sorted(jobs["offline-plan"]["strategy"]["matrix"]["stack"]) == SHIPPED_STACKS
+    commands = [step["with"]["command"] for job in ("up-dev", "up-staging", "up-prod") for step in jobs[job]["steps"]
                 if str(step.get("uses", "")).startswith("pulumi/actions@")]
-    assert commands.count("up") == 2
+    assert commands.count("up") == 3
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.name for f in FILES])

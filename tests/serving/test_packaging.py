@@ -70,7 +70,7 @@ blocked = []
 
 def is_blocked(name):
     top = name.split(".")[0]
-    if top in sys.stdlib_module_names or top in ("serving", "ml"):
+    if top in sys.stdlib_module_names or top in ("serving", "ml", "contract"):
         return False
     dists = owners.get(top)
     return bool(dists) and not any(norm(d) in allowed for d in dists)
@@ -179,6 +179,7 @@ def test_dockerfile_installs_only_the_locked_serving_extra_and_the_app_code():
     assert "pulumi" not in runs.replace("'pulumi' not in sys.modules", "")
     copies = [rest for kw, rest in instructions if kw == "COPY"]
     assert "serving/ /opt/app/serving/" in copies
+    assert "contract/ /opt/app/contract/" in copies  # the stdlib-only serving contract
     assert "ml/drift.py /opt/app/ml/drift.py" in copies
     assert not any(c.startswith(("components", "stacks", "policies", ". ")) for c in copies)
 

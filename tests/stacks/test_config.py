@@ -74,12 +74,12 @@ def test_pulumi_yaml_declares_every_key_with_type_default_and_description():
         assert spec["type"] in {"string", "integer", "boolean", "array"}, key
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod", "prod-azure"])
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "prod-azure"])
 def test_shipped_stack_files_validate(stack):
     from stacks.plan import stack_config
 
     settings = parse_settings(stack_config(stack))
-    assert settings.target == {"dev": "local", "prod": "aws", "prod-azure": "azure"}[stack]
+    assert settings.target == {"dev": "local", "staging": "aws", "prod": "aws", "prod-azure": "azure"}[stack]
     assert settings.protect_data is (stack != "dev")
 
 
