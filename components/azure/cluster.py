@@ -300,7 +300,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     deployer = options["deployer_object_id"] or where.caller_object_id
     client = authorization.get_client_config()
     principal_type = deployer_principal_type(
-        options.get("deployer_principal_type") or "", client.client_id, getattr(settings, "environment", "dev") or "dev"
+        options["deployer_principal_type"], client.client_id, getattr(settings, "environment", "dev") or "dev"
     )
     deployer_admin = role_assignment(
         component, f"{name}-deployer-rbac-admin", where,

@@ -248,7 +248,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             measure="model_loaded", aggregation=monitor.TimeAggregation.MAXIMUM,
             operator=monitor.Operator.LESS_THAN, threshold=0.5,
             window=minutes_30, periods=3, severity=3,
-            description="ServingAwaitingModel: serving_model_loaded has been 0 for 30 minutes (no champion registered yet?)",
+            description=f"ServingAwaitingModel: {queries.MODEL_LOADED} has been 0 for 30 minutes (no champion registered yet?)",
         )
         core.ConfigMap(
             f"{name}-scrape-config",
