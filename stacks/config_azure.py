@@ -28,7 +28,10 @@ class AzureSettings(BaseModel):
     azure_authorized_ip_ranges: CidrList = ""
     azure_ingress_source_prefixes: SourceList = ""
     azure_deployer_object_id: Annotated[str, Field(pattern=rf"^$|^{_GUID}$")] = ""
-    azure_deployer_principal_type: Literal["User", "ServicePrincipal", "Group"] = "User"
+    # Empty: derived from the sign-in client (components/azure/cluster.py); required in prod.
+    azure_deployer_principal_type: Literal["", "User", "ServicePrincipal", "Group"] = ""
+    # Mixed into every globally unique name (with project, stack and subscription).
+    azure_name_salt: Annotated[str, Field(pattern=r"^[a-z0-9]{0,12}$")] = ""
     azure_admin_group_object_ids: GuidList = ""
     azure_host_encryption: bool = False
     azure_policy_addon: bool = False

@@ -171,6 +171,8 @@ RESOURCE_OUTPUTS.update({
     "azure-native:machinelearningservices:Compute": _with_name(_identity),
     "azure-native:machinelearningservices:OnlineEndpoint": _with_name(_endpoint),
     "azure-native:applicationinsights:Component": _with_name(_app_insights),
+    # ARM sets createdOn; an old one means "no RBAC propagation wait" in the Cluster.
+    "azure-native:authorization:RoleAssignment": _with_name(lambda a: {"createdOn": "2026-01-01T00:00:00.0000000Z"}),
 })
 
 

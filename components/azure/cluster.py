@@ -22,17 +22,22 @@ in CI). Users and CI therefore need ``kubelogin`` on PATH (``az aks install-cli`
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import re
+import time
 from typing import Any
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.containerservice as cs
 import pulumi_azure_native.managedidentity as managedidentity
+import pulumi_azure_native.monitor as monitor
 import pulumi_kubernetes as k8s
 import yaml
 
 from ..kubernetes.tenancy import create_tenancy
 from ..tags import kubernetes_labels
+from . import aks_versions
 from .common import (
     CLUSTER_SUBNET,
     diagnostic_setting,
@@ -49,6 +54,48 @@ KUBELOGIN_MODES = ("azurecli", "workloadidentity", "msi", "spn")
 DEFAULT_NODE_SIZE = "Standard_D4s_v5"
 #: Control-plane log categories kept (audit-admin, not the full audit stream: cost).
 CONTROL_PLANE_LOGS = ("kube-apiserver", "kube-audit-admin", "kube-controller-manager", "cluster-autoscaler", "guard")
+#: Container Insights streams the Data Collection Rule sends to Log Analytics. The agent with
+#: Entra auth (``useAADAuth``) collects nothing without a DCR associated with the cluster;
+#: ``Microsoft-InsightsMetrics`` carries the Prometheus scrape of the serving Service.
+CONTAINER_INSIGHTS_STREAMS = (
+    "Microsoft-ContainerLogV2", "Microsoft-KubeEvents", "Microsoft-KubePodInventory", "Microsoft-KubeNodeInventory",
+    "Microsoft-KubePVInventory", "Microsoft-KubeServices", "Microsoft-KubeMonAgentEvents", "Microsoft-InsightsMetrics",
+    "Microsoft-ContainerInventory", "Microsoft-ContainerNodeInventory", "Microsoft-Perf",
+)
+#: Azure documents up to 5 minutes for a new role assignment to take effect on the data plane.
+RBAC_PROPAGATION_SECONDS = 300
+#: Application ids of Microsoft's first-party sign-in clients: a caller signed in through one
+#: of these is a user (Azure CLI, Azure PowerShell); any other client id is a service principal.
+USER_SIGN_IN_CLIENTS = frozenset({"04b07795-8ddb-461a-bbee-02f9e1bf7b46", "1950a258-227b-4e31-a9cf-717495945fc2"})
+#: Weekly windows (UTC) for AKS-managed upgrades: control plane + node OS images, Sunday night.
+MAINTENANCE = {"aksManagedAutoUpgradeSchedule": ("Sunday", "01:00"), "aksManagedNodeOSUpgradeSchedule": ("Sunday", "05:00")}
+
+
+def propagation_wait(created_on: str | None, now: dt.datetime) -> float:
+    """Seconds still to wait, from a role assignment's ``createdOn``, until Azure's documented
+    propagation time has passed (0 for an assignment made on an earlier run, or unknown)."""
+    if not created_on:
+        return 0.0
+    # ARM writes seven fractional digits ("…T11:59:00.1234567Z"); keep microseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", created_on.strip()).replace("Z", "+00:00")
+    try:
+        created = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return 0.0
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.timezone.utc)
+    return max(0.0, RBAC_PROPAGATION_SECONDS - (now - created).total_seconds())
+
+
+def deployer_principal_type(explicit: str, client_id: str, environment: str) -> str:
+    """What the deployer is: ``explicit`` when configured; otherwise derived from the sign-in
+    client (Azure CLI / PowerShell -> ``User``, anything else -> ``ServicePrincipal``). In prod
+    the key is required, so a runner never gets a guess."""
+    if explicit:
+        return explicit
+    if environment == "prod":
+        raise ValueError("azureDeployerPrincipalType: required when environment is prod; allowed: User, ServicePrincipal, Group")
+    return "User" if client_id in USER_SIGN_IN_CLIENTS else "ServicePrincipal"
 
 
 def kubelogin_kubeconfig(raw: str, mode: str) -> str:
@@ -81,6 +128,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     workspace_id = pulumi.Output.all(where.subscription_id, where.resource_group).apply(
         lambda a: log_workspace_id(a[0], a[1])
     )
+    version = aks_versions.check(settings.kubernetes_version or aks_versions.DEFAULT_VERSION)
     private = bool(options["private_cluster"])
     host_encryption = bool(options["host_encryption"])
     pool_zones = zones(int(options["availability_zones"]))
@@ -104,7 +152,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         resource_name_=cloud("azure_resource", name, "aks"),
         location=where.location,
         dns_prefix=cloud("azure_dns_prefix", name),
-        kubernetes_version=settings.kubernetes_version,
+        kubernetes_version=version,
         sku=cs.ManagedClusterSKUArgs(
             name=cs.ManagedClusterSKUName.BASE,
             tier=cs.ManagedClusterSKUTier(options["sku_tier"]),
@@ -153,10 +201,12 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
                 os_type=cs.OSType.LINUX,
                 os_sku=cs.OSSKU.AZURE_LINUX,
                 vm_size=options["system_node_size"],
+                # At least two system nodes, spread over the zones, so one zone or one node
+                # upgrade never takes CoreDNS and the agents down.
                 enable_auto_scaling=True,
-                count=1,
-                min_count=1,
-                max_count=3,
+                count=max(2, len(pool_zones)),
+                min_count=max(2, len(pool_zones)),
+                max_count=max(3, len(pool_zones)),
                 availability_zones=pool_zones,
                 vnet_subnet_id=subnet,
                 enable_encryption_at_host=host_encryption,
@@ -201,12 +251,61 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         component, f"{name}-aks-diagnostics",
         resource_uri=cluster.id, workspace_id=workspace_id, categories=CONTROL_PLANE_LOGS,
     )
+    rule = monitor.DataCollectionRule(
+        f"{name}-container-insights",
+        monitor.DataCollectionRuleArgs(
+            resource_group_name=where.resource_group,
+            data_collection_rule_name=cloud("azure_resource", name, "ci-dcr"),
+            location=where.location,
+            kind="Linux",
+            description="Container Insights: logs, inventory and the Prometheus scrape into Log Analytics",
+            data_sources=monitor.DataCollectionRuleDataSourcesArgs(extensions=[monitor.ExtensionDataSourceArgs(
+                name="ContainerInsightsExtension",
+                extension_name="ContainerInsights",
+                streams=list(CONTAINER_INSIGHTS_STREAMS),
+                extension_settings={"dataCollectionSettings": {
+                    "interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True}},
+            )]),
+            destinations=monitor.DataCollectionRuleDestinationsArgs(log_analytics=[
+                monitor.LogAnalyticsDestinationArgs(name="platform-logs", workspace_resource_id=workspace_id)
+            ]),
+            data_flows=[monitor.DataFlowArgs(streams=list(CONTAINER_INSIGHTS_STREAMS), destinations=["platform-logs"])],
+            tags=tags,
+        ),
+        opts=opts(component),
+    )
+    monitor.DataCollectionRuleAssociation(
+        f"{name}-container-insights-association",
+        monitor.DataCollectionRuleAssociationArgs(
+            resource_uri=cluster.id,
+            association_name="ContainerInsightsExtension",
+            data_collection_rule_id=rule.id,
+            description="Container Insights DCR of this cluster",
+        ),
+        opts=opts(component),
+    )
+    for config_name, (day, start) in MAINTENANCE.items():
+        cs.MaintenanceConfiguration(
+            f"{name}-maintenance-{'nodeos' if 'NodeOS' in config_name else 'upgrade'}",
+            resource_group_name=where.resource_group,
+            resource_name_=cluster.name,
+            config_name=config_name,
+            maintenance_window=cs.MaintenanceWindowArgs(
+                schedule=cs.ScheduleArgs(weekly=cs.WeeklyScheduleArgs(day_of_week=day, interval_weeks=1)),
+                duration_hours=4, start_time=start, utc_offset="+00:00",
+            ),
+            opts=opts(component),
+        )
 
     deployer = options["deployer_object_id"] or where.caller_object_id
+    client = authorization.get_client_config()
+    principal_type = deployer_principal_type(
+        options["deployer_principal_type"], client.client_id, getattr(settings, "environment", "dev") or "dev"
+    )
     deployer_admin = role_assignment(
         component, f"{name}-deployer-rbac-admin", where,
         scope=cluster.id, role="Azure Kubernetes Service RBAC Cluster Admin", principal_id=deployer,
-        principal_type=authorization.PrincipalType(options["deployer_principal_type"]),
+        principal_type=authorization.PrincipalType(principal_type),
     )
 
     credentials = cs.list_managed_cluster_user_credentials_output(
@@ -216,10 +315,21 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         opts=pulumi.InvokeOutputOptions(parent=component),
     )
     mode = options["kubelogin_mode"]
+
+    def after_propagation(values: list[Any]) -> str:
+        configs, created_on = values
+        wait = propagation_wait(created_on, dt.datetime.now(dt.timezone.utc))
+        if wait and not pulumi.runtime.is_dry_run():
+            pulumi.log.info(f"waiting {wait:.0f} s for the AKS RBAC role assignment to propagate", resource=component)
+            time.sleep(wait)
+        first = configs[0]  # Output.all hands nested invoke results over as plain dicts
+        value = first["value"] if isinstance(first, dict) else first.value
+        return kubelogin_kubeconfig(base64.b64decode(value).decode(), mode)
+
+    # Kubernetes writes use this kubeconfig: on the first run it resolves only once the
+    # deployer's RBAC grant is RBAC_PROPAGATION_SECONDS old (Azure: up to 5 minutes).
     kubeconfig = pulumi.Output.secret(
-        credentials.kubeconfigs.apply(
-            lambda configs: kubelogin_kubeconfig(base64.b64decode(configs[0].value).decode(), mode)
-        )
+        pulumi.Output.all(credentials.kubeconfigs, deployer_admin.created_on).apply(after_propagation)
     )
     provider = k8s.Provider(
         f"{name}-provider",

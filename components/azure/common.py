@@ -69,8 +69,38 @@ _GUID_NAMESPACE = uuid.UUID("6c1f5a8e-2f43-4c39-9d0b-7a3e51c0a9b2")
 
 
 def unique() -> tuple[str, str]:
-    """The values globally unique names hash over: (project, stack)."""
+    """(project, stack): what names unique within one subscription hash over."""
     return (pulumi.get_project(), pulumi.get_stack())
+
+
+def global_unique() -> tuple[str, ...]:
+    """What globally unique names (storage, ACR, Key Vault, AML endpoint) hash over: project,
+    stack, the subscription being deployed to and the optional stack key ``azureNameSalt``.
+
+    Two adopters who keep the project and stack names therefore still get different names,
+    and a salt moves every global name (e.g. after deleting a stack whose purge-protected vault
+    keeps its name taken for the 90 days of soft delete). The subscription comes from a plain
+    (synchronous) ``getClientConfig`` so names stay strings known when the program runs.
+    """
+    subscription = authorization.get_client_config().subscription_id
+    salt = pulumi.Config().get("azureNameSalt") or ""
+    return (pulumi.get_project(), pulumi.get_stack(), subscription, *((salt,) if salt else ()))
+
+
+#: Kinds whose names must be unique across Azure (or a region, for AML endpoints).
+GLOBAL_KINDS = frozenset({"azure_storage", "azure_acr", "azure_keyvault", "azure_ml_endpoint"})
+
+#: The platform's one ACR and one workspace storage account are named by their role, not by
+#: the component's logical name, so other backends can address them (AcrPull, blob reader).
+REGISTRY_ROLE, STORAGE_ROLE = "registry", "training"
+
+
+def acr_name() -> str:
+    return name("azure_acr", REGISTRY_ROLE)
+
+
+def storage_account_name() -> str:
+    return name("azure_storage", STORAGE_ROLE)
 
 
 def resource_group_default(project: str, stack: str) -> str:
@@ -168,8 +198,9 @@ def placement(component: pulumi.Resource, settings: Mapping[str, Any], anchor: A
 
 
 def name(kind: str, *parts: str) -> str:
-    """A cloud name of ``kind`` (components/naming.py) with the stable (project, stack) suffix."""
-    return cloud_name(kind, *parts, unique=unique())
+    """A cloud name of ``kind`` (components/naming.py) with a stable suffix: over
+    :func:`global_unique` for the globally unique kinds, else over (project, stack)."""
+    return cloud_name(kind, *parts, unique=global_unique() if kind in GLOBAL_KINDS else unique())
 
 
 def opts(component: pulumi.Resource, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -194,21 +225,24 @@ def role_assignment(
     principal_id: pulumi.Input[str],
     principal_type: authorization.PrincipalType | None = authorization.PrincipalType.SERVICE_PRINCIPAL,
     depends_on: Sequence[pulumi.Resource] = (),
+    role_definition: pulumi.Input[str] | None = None,
 ) -> authorization.RoleAssignment:
-    """Grant one built-in ``role`` on exactly ``scope`` (a resource id, never a group or
+    """Grant one built-in ``role`` (or the custom ``role_definition`` id, named ``role``) on exactly ``scope`` (a resource id, never a group or
     subscription). The assignment's GUID derives from scope, role and principal, like Bicep's
     ``guid(scope, principal, role)``, so a changed scope is a new assignment."""
-    if role not in ROLES:
+    custom = role_definition is not None
+    if not custom and role not in ROLES:
         raise ValueError(f"role {role!r} is not one of the scoped built-in roles {sorted(ROLES)}")
     return authorization.RoleAssignment(
         logical_name,
         authorization.RoleAssignmentArgs(
             scope=scope,
-            role_definition_id=where.subscription_id.apply(lambda sub: role_definition_id(sub, role)),
+            role_definition_id=role_definition if custom else where.subscription_id.apply(lambda sub: role_definition_id(sub, role)),
             principal_id=principal_id,
             principal_type=principal_type,
+            # Scope is lowercased: ARM ids are case-insensitive, and one grant must have one name.
             role_assignment_name=pulumi.Output.all(scope, principal_id).apply(
-                lambda a: deterministic_guid(str(a[0]), str(a[1]), role)
+                lambda a: deterministic_guid(str(a[0]).lower(), str(a[1]), role)
             ),
             description=f"mlops-platform: {role} for {logical_name}",
         ),
@@ -223,9 +257,15 @@ def diagnostic_setting(
     resource_uri: pulumi.Input[str],
     workspace_id: pulumi.Input[str],
     categories: Sequence[str] = (),
-    metrics: bool = True,
+    metrics: bool = False,
+    metric_categories: Sequence[str] = ("AllMetrics",),
 ) -> monitor.DiagnosticSetting:
-    """Send ``categories`` (or the ``allLogs`` group when empty) and metrics to Log Analytics."""
+    """Send ``categories`` (or the ``allLogs`` group when empty) to Log Analytics.
+
+    Platform metrics are not exported by default: Azure Monitor keeps them anyway (metric alerts
+    read them there), no query here reads them from Log Analytics, and ``AllMetrics`` is read
+    back by ARM as the resource type's own metric categories (e.g. two), a perpetual diff.
+    Pass ``metrics=True`` with that type's ``metric_categories`` to export them."""
     logs = (
         [monitor.DiagnosticsLogSettingsArgs(category=c, enabled=True) for c in categories]
         if categories
@@ -239,7 +279,8 @@ def diagnostic_setting(
             workspace_id=workspace_id,
             log_analytics_destination_type="Dedicated",
             logs=logs,
-            metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)] if metrics else None,
+            metrics=[monitor.DiagnosticsMetricSettingsArgs(category=c, enabled=True) for c in metric_categories]
+            if metrics else None,
         ),
         opts=pulumi.ResourceOptions(parent=component),
     )
@@ -253,9 +294,10 @@ def private_endpoint(
     target_id: pulumi.Input[str],
     group_id: str,
     zones: Sequence[str],
-) -> network.PrivateEndpoint:
+) -> tuple[network.PrivateEndpoint, network.PrivateDnsZoneGroup]:
     """A private endpoint in the ``endpoints`` subnet with its DNS zone group (A records in the
-    landing zone's private DNS zones, so the public FQDN resolves privately inside the VNet)."""
+    landing zone's private DNS zones, so the public FQDN resolves privately inside the VNet).
+    Returns both: whatever reaches the service by name must wait for the zone group."""
     subnet = pulumi.Output.all(where.subscription_id, where.resource_group).apply(
         lambda a: subnet_id(a[0], a[1], SUBNETS[ENDPOINTS_SUBNET])
     )
@@ -275,7 +317,7 @@ def private_endpoint(
         ),
         opts=pulumi.ResourceOptions(parent=component),
     )
-    network.PrivateDnsZoneGroup(
+    group = network.PrivateDnsZoneGroup(
         f"{logical_name}-dns",
         network.PrivateDnsZoneGroupArgs(
             resource_group_name=where.resource_group,
@@ -293,4 +335,4 @@ def private_endpoint(
         ),
         opts=pulumi.ResourceOptions(parent=component),
     )
-    return endpoint
+    return endpoint, group

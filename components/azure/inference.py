@@ -1,7 +1,12 @@
 """InferenceEndpoint on Azure: the serving image on AKS or on an AML managed online endpoint.
 
-Both runtimes run as a user-assigned managed identity holding *AzureML Data Scientist* on the
-workspace only (to resolve ``models:/…`` through the workspace's MLflow); no secrets anywhere.
+Both runtimes run as a user-assigned managed identity that can only *read*: a custom role on
+the workspace with the read actions MLflow needs to resolve ``models:/…@champion`` and fetch
+its files (:data:`MODEL_READER_ACTIONS`; no built-in role is that narrow: *AzureML Data
+Scientist* could redeploy endpoints, shift traffic and list keys), *Storage Blob Data Reader* on
+the workspace storage (shared keys are off, and AML grants a user-assigned identity nothing),
+and *AcrPull* on each distinct registry the deployments pull from. Every deployment depends on
+all of these grants, so the first image pull and model load never race them. No secrets.
 
 ``runtime: kubernetes`` — the shared objects (components/kubernetes/serving.py) unchanged, with
 HTTPS egress open and Entra workload identity: the ServiceAccount carries the identity's client
@@ -29,6 +34,7 @@ import re
 from typing import Any
 
 import pulumi
+import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.resources as resources
@@ -45,13 +51,16 @@ from ..naming import stable_suffix
 from ..tags import kubernetes_labels
 from .common import (
     TOKEN_EXCHANGE_AUDIENCE,
+    acr_name,
     arm_id,
+    deterministic_guid,
     diagnostic_setting,
     log_workspace_id,
     name as cloud,
     opts,
     placement,
     role_assignment,
+    storage_account_name,
 )
 
 #: The serving app's AML routes (contract/serving.py).
@@ -65,6 +74,20 @@ WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
 ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_LOGS = ("AmlOnlineEndpointTrafficLog", "AmlOnlineEndpointConsoleLog", "AmlOnlineEndpointEventLog")
 _ACR_HOST = re.compile(r"^([a-z0-9]{5,50})\.azurecr\.io/")
+#: First-model bootstrap (shared design; serving/contract.py READY_WITHOUT_MODEL_ENV): ready
+#: and "awaiting_model" while the registry says the champion does not exist yet, so a fresh
+#: ``pulumi up`` finishes before any model is trained.
+ENV_READY_WITHOUT_MODEL = "SERVING_READY_WITHOUT_MODEL"
+#: What the serving identity may do in the workspace: read models, their runs and datastores.
+MODEL_READER_ACTIONS = (
+    "Microsoft.MachineLearningServices/workspaces/read",
+    "Microsoft.MachineLearningServices/workspaces/models/read",
+    "Microsoft.MachineLearningServices/workspaces/models/versions/read",
+    "Microsoft.MachineLearningServices/workspaces/experiments/read",
+    "Microsoft.MachineLearningServices/workspaces/experiments/runs/read",
+    "Microsoft.MachineLearningServices/workspaces/datastores/read",
+)
+MODEL_READER_ROLE = "mlops-platform model reader"
 
 
 def traffic_split(blue: int, green: int) -> dict[str, int]:
@@ -80,9 +103,17 @@ def acr_of(image: str) -> str:
     return match.group(1) if match else ""
 
 
+ENDPOINT_DESCRIPTION = "mlops-platform serving endpoint (blue/green)"
+
+
 def traffic_template(workspace: str, endpoint: str, location: str, identity_id: str, auth_mode: str,
                      public_access: str, traffic: dict[str, int], tags: dict[str, str]) -> dict[str, Any]:
-    """The ARM template of the traffic step: the same endpoint, now with its traffic map."""
+    """The ARM template of the traffic step: the same endpoint, now with its traffic map.
+
+    A PUT replaces the whole resource, so the template carries *every* input the endpoint
+    resource declares (kind, identity, auth mode, public access, description, tags): nothing the
+    endpoint step set is reset by the traffic step, and the traffic step runs again whenever the
+    endpoint is re-PUT (its inputs are in the template), so traffic cannot stay at 0%."""
     return {
         "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
         "contentVersion": "1.0.0.0",
@@ -94,13 +125,17 @@ def traffic_template(workspace: str, endpoint: str, location: str, identity_id: 
                 "location": location,
                 "tags": tags,
                 "identity": {"type": "UserAssigned", "userAssignedIdentities": {identity_id: {}}},
-                "properties": {"authMode": auth_mode, "publicNetworkAccess": public_access, "traffic": traffic},
+                "kind": "Managed",
+                "properties": {"authMode": auth_mode, "publicNetworkAccess": public_access,
+                               "description": ENDPOINT_DESCRIPTION, "traffic": traffic},
             }
         ],
     }
 
 
-def _identity(component: Any, name: str, where: Any, workspace_id: Any) -> managedidentity.UserAssignedIdentity:
+def _identity(component: Any, name: str, where: Any, workspace_id: Any) -> tuple[Any, list[Any]]:
+    """The serving identity and its read-only grants (model reader on the workspace, blob
+    reader on the workspace storage)."""
     identity = managedidentity.UserAssignedIdentity(
         f"{name}-identity",
         resource_group_name=where.resource_group,
@@ -109,16 +144,41 @@ def _identity(component: Any, name: str, where: Any, workspace_id: Any) -> manag
         tags=where.tags,
         opts=opts(component),
     )
-    role_assignment(
-        component, f"{name}-workspace-data-scientist", where,
-        scope=workspace_id, role="AzureML Data Scientist", principal_id=identity.principal_id,
+    reader = authorization.RoleDefinition(
+        f"{name}-model-reader-role",
+        authorization.RoleDefinitionArgs(
+            scope=workspace_id,
+            role_definition_id=pulumi.Output.from_input(workspace_id).apply(
+                lambda ws: deterministic_guid(str(ws).lower(), MODEL_READER_ROLE)),
+            role_name=pulumi.Output.from_input(workspace_id).apply(
+                lambda ws: f"{MODEL_READER_ROLE} ({str(ws).rsplit('/', 1)[-1]})"),
+            description="Read registered models, their runs and datastores in one AML workspace (serving)",
+            role_type="CustomRole",
+            permissions=[authorization.PermissionArgs(actions=list(MODEL_READER_ACTIONS))],
+            assignable_scopes=[workspace_id],
+        ),
+        opts=opts(component),
     )
-    return identity
+    storage_id = pulumi.Output.all(where.subscription_id, where.resource_group).apply(
+        lambda a: arm_id(a[0], a[1], "Microsoft.Storage/storageAccounts", storage_account_name())
+    )
+    grants = [
+        role_assignment(
+            component, f"{name}-workspace-model-reader", where,
+            scope=workspace_id, role=MODEL_READER_ROLE, principal_id=identity.principal_id,
+            role_definition=reader.id,
+        ),
+        role_assignment(
+            component, f"{name}-storage-blob-reader", where,
+            scope=storage_id, role="Storage Blob Data Reader", principal_id=identity.principal_id,
+        ),
+    ]
+    return identity, grants
 
 
-def _kubernetes(component: Any, name: str, settings: Any, where: Any, identity: Any) -> dict[str, Any]:
+def _kubernetes(component: Any, name: str, settings: Any, where: Any, identity: Any, grants: list[Any]) -> dict[str, Any]:
     options = settings.azure  # resolved: every option present (components/spec.py)
-    managedidentity.FederatedIdentityCredential(
+    federation = managedidentity.FederatedIdentityCredential(
         f"{name}-federation",
         resource_group_name=where.resource_group,
         resource_name_=identity.name,
@@ -128,9 +188,11 @@ def _kubernetes(component: Any, name: str, settings: Any, where: Any, identity: 
         audiences=[TOKEN_EXCHANGE_AUDIENCE],
         opts=opts(component),
     )
-    annotations = pulumi.Output.all(settings.service_account_annotations, identity.client_id).apply(
-        lambda a: {**(a[0] or {}), WORKLOAD_IDENTITY_CLIENT_ID: a[1]}
-    )
+    # The ServiceAccount (and so the pods) wait for the federation and every grant: a pod that
+    # starts first would fail its first token exchange or model read.
+    annotations = pulumi.Output.all(
+        settings.service_account_annotations, identity.client_id, federation.id, *[g.id for g in grants]
+    ).apply(lambda a: {**(a[0] or {}), WORKLOAD_IDENTITY_CLIENT_ID: a[1]})
     labels = {**kubernetes_labels(where.tags), WORKLOAD_IDENTITY_LABEL: "true"}
     objects = create_serving(
         name, {**settings, "service_account_annotations": annotations}, labels, component, allow_https_egress=True
@@ -142,7 +204,20 @@ def _kubernetes(component: Any, name: str, settings: Any, where: Any, identity: 
     }
 
 
-def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any) -> dict[str, Any]:
+def acr_pull_registries(images: dict[str, Any], own_registry: str) -> list[str]:
+    """The distinct ACRs the deployments pull from, in color order. An image that is an Output
+    (ContainerImages built it) lives in the stack's own registry; a string names its ACR in its
+    host (none outside ACR). Deduplicated on the registry name, not on how the image was given:
+    blue built here and green pinned to the same ACR is *one* AcrPull."""
+    found: dict[str, None] = {}
+    for image in images.values():
+        registry = acr_of(image) if isinstance(image, str) else own_registry
+        if registry:
+            found[registry] = None
+    return list(found)
+
+
+def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any, grants: list[Any]) -> dict[str, Any]:
     options = settings.azure  # resolved: every option present (components/spec.py)
     workspace = options["workspace_name"]
     traffic = traffic_split(int(options["traffic_blue"]), int(options["traffic_green"]))
@@ -151,21 +226,15 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
     images = {"blue": settings.image, "green": options["green_image"] or settings.image}
 
     # AcrPull on each distinct ACR the deployments pull from (images outside ACR need none).
-    granted: set[str] = set()
-    for color, image in images.items():
-        # An Output (the image ContainerImages built) is deduplicated by identity: green without
-        # its own image reuses blue's, and a second identical assignment would be refused by ARM.
-        key = acr_of(image) if isinstance(image, str) else f"<output {id(image)}>"
-        if (isinstance(image, str) and not key) or key in granted:
-            continue
-        granted.add(key)
-        role_assignment(
-            component, f"{name}-acrpull-{color}", where,
-            scope=pulumi.Output.all(where.subscription_id, where.resource_group, image).apply(
-                lambda a: arm_id(a[0], a[1], "Microsoft.ContainerRegistry/registries", acr_of(a[2]))
+    own = acr_name()
+    for registry in acr_pull_registries(images, own):
+        grants.append(role_assignment(
+            component, f"{name}-acrpull" if registry == own else f"{name}-acrpull-{registry}", where,
+            scope=pulumi.Output.all(where.subscription_id, where.resource_group).apply(
+                lambda a, registry=registry: arm_id(a[0], a[1], "Microsoft.ContainerRegistry/registries", registry)
             ),
             role="AcrPull", principal_id=identity.principal_id,
-        )
+        ))
 
     endpoint = ml.OnlineEndpoint(
         f"{name}-endpoint",
@@ -180,8 +249,9 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
             properties=ml.OnlineEndpointPropertiesArgs(
                 auth_mode=auth_mode,
                 public_network_access=public,
-                description="mlops-platform serving endpoint (blue/green)",
+                description=ENDPOINT_DESCRIPTION,
             ),
+            kind="Managed",
             tags=where.tags,
         ),
         # The traffic step below owns properties.traffic.
@@ -228,6 +298,7 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
                         ENV_MODEL_URI: settings.model_uri,
                         ENV_TRACKING_URI: settings.tracking_uri,
                         ENV_PORT: str(SERVING_PORT),
+                        ENV_READY_WITHOUT_MODEL: "true",
                         "AZURE_CLIENT_ID": identity.client_id,
                     },
                     liveness_probe=ml.ProbeSettingsArgs(initial_delay="PT10S", period="PT10S", timeout="PT2S", failure_threshold=3),
@@ -242,7 +313,9 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
                 ),
                 tags=where.tags,
             ),
-            opts=opts(component),
+            # The image pull (AcrPull) and the model read (model reader, blob reader) must not
+            # race their role assignments.
+            opts=opts(component, depends_on=grants),
         ))
 
     template = pulumi.Output.all(workspace, endpoint.name, identity.id).apply(
@@ -277,5 +350,5 @@ RUNTIMES = {"kubernetes": _kubernetes, "azureml": _azureml}
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     options = settings.azure  # resolved: every option present (components/spec.py)
     where = placement(component, settings, anchor=pulumi.Output.all(settings.tracking_uri, options["workspace_id"]))
-    identity = _identity(component, name, where, options["workspace_id"])
-    return RUNTIMES[settings.runtime](component, name, settings, where, identity)
+    identity, grants = _identity(component, name, where, options["workspace_id"])
+    return RUNTIMES[settings.runtime](component, name, settings, where, identity, grants)

@@ -28,18 +28,27 @@ import pulumi_azure_native.applicationinsights as appinsights
 import pulumi_azure_native.monitor as monitor
 import pulumi_kubernetes.core.v1 as core
 import pulumi_kubernetes.meta.v1 as meta
+import pulumi_kubernetes.networking.v1 as networking
 
 from contract.serving import METRICS_PATH
+from ..kubernetes.tenancy import SERVING_PORT
 
 from ..naming import cloud_name
+from ..tags import kubernetes_labels
 from . import queries
 from .common import arm_id, deterministic_guid, log_workspace_id, name as cloud, opts, placement, unique
 
 #: What the agent keeps from the serving pods' /metrics: the series the queries read.
-SCRAPED_METRICS = (queries.REQUESTS_TOTAL, queries.REQUEST_DURATION_BUCKET, queries.DRIFT_P_VALUE, queries.DRIFT_DETECTED)
+SCRAPED_METRICS = (queries.REQUESTS_TOTAL, queries.REQUEST_DURATION_BUCKET, queries.DRIFT_P_VALUE, queries.DRIFT_DETECTED,
+                   queries.MODEL_LOADED)
 
 #: Container Insights reads its settings from this ConfigMap (kube-system).
 AGENT_CONFIGMAP = "container-azm-ms-agentconfig"
+#: The Container Insights replica set that runs the cluster-level Prometheus scrape.
+SCRAPER_NAMESPACE = "kube-system"
+SCRAPER_LABELS = {"rsName": "ama-logs-rs"}
+#: Serving pods (components/kubernetes/serving.py labels) and their metrics port.
+SERVING_POD_LABELS = {"app.kubernetes.io/name": "serving"}
 
 
 def workbook_json(runtime: str, endpoint: str, workspace_id: str, thresholds: dict[str, float]) -> str:
@@ -126,6 +135,11 @@ def _log_alert(component: Any, logical: str, where: Any, workspace: Any, group: 
             ]),
             actions=monitor.ActionsArgs(action_groups=[group.id]),
             auto_mitigate=True,
+            # On a fresh platform the tables (InsightsMetrics, AmlOnlineEndpointTrafficLog) only
+            # appear with their first rows; Azure refuses a rule over a missing table unless
+            # validation is skipped. The queries are compiled offline instead
+            # (tests/components/azure/test_kql.py, Microsoft's Kusto analyzer).
+            skip_query_validation=True,
             tags=where.tags,
         ),
         opts=opts(component),
@@ -210,9 +224,35 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         service_url = pulumi.Output.all(endpoint, settings.namespace).apply(
             lambda a: f"http://{a[0]}.{a[1]}.svc.cluster.local:80{METRICS_PATH}"
         )
+        # The namespace denies ingress by default; let the agent's replica set scrape serving.
+        networking.NetworkPolicy(
+            f"{name}-allow-container-insights-scrape",
+            metadata=meta.ObjectMetaArgs(name="allow-container-insights-scrape", namespace=settings.namespace,
+                                         labels=kubernetes_labels(where.tags)),
+            spec=networking.NetworkPolicySpecArgs(
+                pod_selector=meta.LabelSelectorArgs(match_labels=SERVING_POD_LABELS),
+                policy_types=["Ingress"],
+                ingress=[networking.NetworkPolicyIngressRuleArgs(
+                    from_=[networking.NetworkPolicyPeerArgs(
+                        namespace_selector=meta.LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": SCRAPER_NAMESPACE}),
+                        pod_selector=meta.LabelSelectorArgs(match_labels=SCRAPER_LABELS),
+                    )],
+                    ports=[networking.NetworkPolicyPortArgs(protocol="TCP", port=SERVING_PORT)],
+                )],
+            ),
+            opts=opts(component),
+        )
+        _log_alert(
+            component, f"{name}-awaiting-model", where, workspace, group,
+            query=endpoint.apply(queries.model_loaded),
+            measure="model_loaded", aggregation=monitor.TimeAggregation.MAXIMUM,
+            operator=monitor.Operator.LESS_THAN, threshold=0.5,
+            window=minutes_30, periods=3, severity=3,
+            description=f"ServingAwaitingModel: {queries.MODEL_LOADED} has been 0 for 30 minutes (no champion registered yet?)",
+        )
         core.ConfigMap(
             f"{name}-scrape-config",
-            metadata=meta.ObjectMetaArgs(name=AGENT_CONFIGMAP, namespace="kube-system"),
+            metadata=meta.ObjectMetaArgs(name=AGENT_CONFIGMAP, namespace="kube-system", labels=kubernetes_labels(where.tags)),
             data={
                 "schema-version": "v1",
                 "config-version": "ver1",
@@ -228,14 +268,18 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         window=minutes_10, periods=2, severity=1,
         description=f"5xx share above {settings.error_rate} for 10 minutes",
     )
-    _log_alert(
-        component, f"{name}-drift", where, workspace, group,
-        query=endpoint.apply(lambda e: queries.drift_p_value(runtime, e)),
-        measure="p_value", aggregation=monitor.TimeAggregation.MINIMUM,
-        operator=monitor.Operator.LESS_THAN, threshold=settings.drift_p_value,
-        window=minutes_30, periods=3, severity=3,
-        description=f"a feature's drift p-value below {settings.drift_p_value} for 30 minutes",
-    )
+    if runtime != "azureml":
+        # azureml: no drift alert. The serving app exports drift only on /metrics, which nothing
+        # scrapes on a managed online endpoint (no Application Insights exporter in the image,
+        # and disabled egress would block it): an alert there could never fire (docs/azure.md).
+        _log_alert(
+            component, f"{name}-drift", where, workspace, group,
+            query=endpoint.apply(lambda e: queries.drift_p_value(runtime, e)),
+            measure="p_value", aggregation=monitor.TimeAggregation.MINIMUM,
+            operator=monitor.Operator.LESS_THAN, threshold=settings.drift_p_value,
+            window=minutes_30, periods=3, severity=3,
+            description=f"a feature's drift p-value below {settings.drift_p_value} for 30 minutes",
+        )
 
     thresholds = {"latency": settings.latency_p99_seconds, "errors": settings.error_rate, "drift": settings.drift_p_value}
     workbook = appinsights.Workbook(
@@ -246,7 +290,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         kind=appinsights.WorkbookSharedTypeKind.SHARED,
         category="workbook",
         display_name=endpoint.apply(lambda e: f"mlops serving: {e} ({stack})"),
-        source_id=workspace,
+        # ARM reads sourceId back lowercased; declaring it so avoids a perpetual diff.
+        source_id=workspace.apply(lambda w: w.lower()),
         serialized_data=pulumi.Output.all(endpoint, workspace).apply(
             lambda a: workbook_json(runtime, a[0], a[1], thresholds)
         ),

@@ -68,9 +68,10 @@ class AzureClusterOptions(_AzurePlacement, total=False):
     """Object id of the identity running ``pulumi up``; it gets *Azure Kubernetes Service RBAC
     Cluster Admin* on this cluster only, so the program can create the namespace. Empty: the
     caller of ``az login`` / the CI identity (``getClientConfig``)."""
-    deployer_principal_type: Annotated[str, Opt("User", choices=("User", "ServicePrincipal", "Group"))]
-    """``User`` (default: ``az login``), ``ServicePrincipal`` (CI) or ``Group``: what
-    ``deployer_object_id`` is (Azure refuses a role assignment whose type does not match)."""
+    deployer_principal_type: Annotated[str, Opt("", choices=("", "User", "ServicePrincipal", "Group"))]
+    """``User`` (``az login``), ``ServicePrincipal`` (CI) or ``Group``: what the deployer is
+    (Azure refuses a role assignment whose type does not match: ``UnmatchedPrincipalType``).
+    Empty (default): derived from the sign-in client; required when the environment is prod."""
     host_encryption: Annotated[bool, Opt(False)]
     """Encrypt node temp disks and caches at the VM host (``EncryptionAtHost``; needs the
     subscription feature registered). Default false; prod true. OS disks are always encrypted

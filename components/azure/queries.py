@@ -86,7 +86,8 @@ def error_ratio(runtime: str, endpoint: str, bin_: str = "5m") -> str:
     """Share of 5xx responses per ``bin_``; column ``error_ratio``."""
     if runtime == "azureml":
         return _aml(endpoint) + (
-            "| summarize errors = countif(ResponseCode startswith \"5\"), total = count() "
+            # ResponseCode is an int in this table (a string operator on it is Kusto error KS106).
+            "| summarize errors = countif(ResponseCode >= 500 and ResponseCode < 600), total = count() "
             f"by bin(TimeGenerated, {bin_})\n"
             "| extend error_ratio = iff(total == 0, 0.0, todouble(errors) / total)"
         )
@@ -97,6 +98,15 @@ def error_ratio(runtime: str, endpoint: str, bin_: str = "5m") -> str:
         "| summarize errors = sumif(increase, server_error), total = sum(increase) by TimeGenerated\n"
         "| extend error_ratio = iff(total == 0, 0.0, errors / total)"
     )
+
+
+MODEL_LOADED = METRICS["model_loaded"]
+
+
+def model_loaded(endpoint: str, bin_: str = "10m") -> str:
+    """``kubernetes`` runtime: the lowest ``serving_model_loaded`` per ``bin_`` (0 while the
+    endpoint is awaiting its first model); column ``model_loaded``."""
+    return _prometheus(MODEL_LOADED, endpoint) + f"| summarize model_loaded = min(Val) by bin(TimeGenerated, {bin_})"
 
 
 def drift_p_value(runtime: str, endpoint: str, bin_: str = "10m") -> str:

@@ -8,6 +8,8 @@
   ``endpoints`` subnet with the ``privatelink.azurecr.io`` zone, dedicated data endpoints,
   export policy off; Premium also keeps untagged manifests for ``untagged_expiry_days`` only
   and is zone redundant.
+* The registry URL resolves only once the private endpoint's DNS zone group exists, so the
+  image push (which needs the private FQDN) is ordered after it.
 * Repositories are implicit in ACR: ``repository_urls`` are ``<login server>/<name>``.
   ``keep_last_images`` has no native ACR rule; schedule ``acr purge`` (docs/azure.md).
 """
@@ -20,10 +22,11 @@ import pulumi
 import pulumi_azure_native.containerregistry as acr
 
 from .common import (
+    acr_name,
+    after,
     data_opts,
     diagnostic_setting,
     log_workspace_id,
-    name as cloud,
     placement,
     private_endpoint,
     role_assignment,
@@ -42,7 +45,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         f"{name}-acr",
         acr.RegistryArgs(
             resource_group_name=where.resource_group,
-            registry_name=cloud("azure_acr", name),
+            registry_name=acr_name(),
             location=where.location,
             sku=acr.SkuArgs(name=sku),
             admin_user_enabled=False,
@@ -66,15 +69,18 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             component, f"{name}-kubelet-acrpull", where,
             scope=registry.id, role="AcrPull", principal_id=settings.node_identity,
         )
+    login = registry.login_server
     if private:
-        private_endpoint(component, f"{name}-acr-pe", where, target_id=registry.id, group_id="registry", zones=["acr"])
+        _, dns = private_endpoint(component, f"{name}-acr-pe", where, target_id=registry.id, group_id="registry", zones=["acr"])
+        # Public access is off: the token exchange and the push (ContainerImages) reach the
+        # registry through its private endpoint, so they wait for its DNS records.
+        login = after(dns.id, login)
     diagnostic_setting(
         component, f"{name}-acr-diagnostics",
         resource_uri=registry.id,
         workspace_id=pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a)),
         categories=("ContainerRegistryRepositoryEvents", "ContainerRegistryLoginEvents"),
     )
-    login = registry.login_server
     return {
         "registry_url": login,
         "repository_urls": login.apply(lambda server: {repo: f"{server}/{repo}" for repo in settings.repositories}),

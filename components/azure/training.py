@@ -9,9 +9,10 @@
   endpoints (prod), diagnostics to Log Analytics (as are the vault's and storage's).
 * Compute cluster: ``minNodeCount: 0`` (scale to zero), idle time from config, system-assigned
   identity, in the ``training`` subnet, no SSH, no public IPs when private endpoints are on.
-* Roles, each on one resource: workspace identity -> AcrPull (ACR), Storage Blob Data
-  Contributor (storage), Key Vault Secrets Officer (vault); compute identity -> AcrPull (ACR),
-  Storage Blob Data Contributor (storage). Nothing at group or subscription scope.
+* Roles, each on one resource: workspace identity -> AcrPull (ACR), Key Vault Secrets Officer
+  (vault); compute identity -> Storage Blob Data Contributor (storage). The workspace's storage
+  roles and the compute's AcrPull are made by Azure ML itself (``AML_MANAGED_GRANTS``; a copy of
+  ours would fail with 409 RoleAssignmentExists). Nothing at group or subscription scope.
 
 Key Vault, storage and the workspace are protected (``protect`` + ``retain_on_delete``) when
 ``protect_data`` is on.
@@ -38,6 +39,14 @@ from .common import (
     placement,
     private_endpoint,
     role_assignment,
+    storage_account_name,
+)
+
+DEFAULT_COMPUTE_VM_SIZE = "Standard_DS3_v2"
+#: (identity, role, resource) that Azure ML assigns itself; declaring them too would collide.
+AML_MANAGED_GRANTS = (
+    ("workspace", "Storage Blob Data Contributor", "storage"),
+    ("compute", "AcrPull", "registry"),
 )
 
 
@@ -77,7 +86,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         f"{name}-storage",
         storage.StorageAccountArgs(
             resource_group_name=where.resource_group,
-            account_name=cloud("azure_storage", name),
+            account_name=storage_account_name(),
             location=where.location,
             kind=storage.Kind.STORAGE_V2,
             sku=storage.SkuArgs(name=storage.SkuName.STANDARD_ZRS if prod else storage.SkuName.STANDARD_LRS),
@@ -170,11 +179,13 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     def principal(resource: Any) -> pulumi.Output[str]:
         return resource.identity.apply(lambda i: i.principal_id if i else "")
 
+    # Azure ML makes some assignments itself and a second identical one fails with 409
+    # RoleAssignmentExists: the workspace's storage roles (identity-based system datastores)
+    # and the compute identity's AcrPull on the linked registry. Those are left to AML
+    # (AML_MANAGED_GRANTS); only what AML does not grant is declared here.
     grants = [
         ("workspace-acrpull", settings.registry_id, "AcrPull", principal(workspace)),
-        ("workspace-blob", account.id, "Storage Blob Data Contributor", principal(workspace)),
         ("workspace-kv-secrets", vault.id, "Key Vault Secrets Officer", principal(workspace)),
-        ("compute-acrpull", settings.registry_id, "AcrPull", principal(compute)),
         ("compute-blob", account.id, "Storage Blob Data Contributor", principal(compute)),
     ]
     for role_name, scope, role, who in grants:

@@ -23,6 +23,8 @@ UNTAGGED = {
     "azure-native:authorization:RoleAssignment", "azure-native:monitor:DiagnosticSetting",
     "azure-native:network:PrivateDnsZoneGroup", "azure-native:machinelearningservices:EnvironmentVersion",
     "azure-native:managedidentity:FederatedIdentityCredential", "azure-native:containerservice:AgentPool",
+    "azure-native:containerservice:MaintenanceConfiguration", "azure-native:monitor:DataCollectionRuleAssociation",
+    "azure-native:authorization:RoleDefinition",
 }
 
 
@@ -137,6 +139,7 @@ def test_aks_entra_rbac_no_local_accounts_private_workload_identity(prod):
         one(prod, f"{AZ}operationalinsights:Workspace", "network-logs")["inputs"]["workspaceName"])
     (system,) = aks["agentPoolProfiles"]
     assert system["mode"] == "System" and system["enableEncryptionAtHost"] is True
+    assert ints(system["minCount"]) >= 2 and system["availabilityZones"] == ["1", "2", "3"]
     assert system["vnetSubnetID"].endswith("/subnets/cluster")
 
 
@@ -159,29 +162,49 @@ def test_every_role_assignment_is_scoped_to_one_resource_with_a_narrow_role(prod
     from components.azure.common import ROLES
 
     by_id = {v: k for k, v in ROLES.items()}
+    acr = one(prod, f"{AZ}containerregistry:Registry", "registry-acr")["inputs"]["registryName"]
+    storage = one(prod, f"{AZ}storage:StorageAccount", "training-storage")["inputs"]["accountName"]
     expected = {
         "cluster-subnet-network-contributor": ("Network Contributor", r"network-vnet/subnets/cluster"),
         "cluster-deployer-rbac-admin": ("Azure Kubernetes Service RBAC Cluster Admin", r"cluster-aks"),
         "registry-kubelet-acrpull": ("AcrPull", r"registry-acr"),
         "training-workspace-acrpull": ("AcrPull", r"registry-acr"),
-        "training-compute-acrpull": ("AcrPull", r"registry-acr"),
-        "training-workspace-blob": ("Storage Blob Data Contributor", r"training-storage"),
         "training-compute-blob": ("Storage Blob Data Contributor", r"training-storage"),
         "training-workspace-kv-secrets": ("Key Vault Secrets Officer", r"training-kv"),
-        "serving-workspace-data-scientist": ("AzureML Data Scientist", r"training-workspace"),
-        "serving-acrpull-blue": ("AcrPull", r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
-                                            r"Microsoft\.ContainerRegistry/registries/registryff5f11"),
+        "serving-workspace-model-reader": ("mlops-platform model reader", r"training-workspace"),
+        "serving-storage-blob-reader": ("Storage Blob Data Reader", r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+                                                                   rf"Microsoft\.Storage/storageAccounts/{storage}"),
+        "serving-acrpull": ("AcrPull", r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+                                       rf"Microsoft\.ContainerRegistry/registries/{acr}"),
     }
     found = {r["name"]: r["inputs"] for r in of_type(prod, f"{AZ}authorization:RoleAssignment")}
     assert set(found) == set(expected)
+    custom = one(prod, f"{AZ}authorization:RoleDefinition", "serving-model-reader-role")
     for name, (role, scope) in expected.items():
         inputs = found[name]
-        assert by_id[inputs["roleDefinitionId"].rsplit("/", 1)[1]] == role, name
+        if name == "serving-workspace-model-reader":
+            assert inputs["roleDefinitionId"] == custom["name"], name  # the custom role's id (mock: its name)
+        else:
+            assert by_id[inputs["roleDefinitionId"].rsplit("/", 1)[1]] == role, name
         assert re.fullmatch(scope, inputs["scope"]), f"{name}: {inputs['scope']}"
     for r in of_type(prod, f"{AZ}authorization:RoleAssignment") + of_type(on_aks, f"{AZ}authorization:RoleAssignment"):
         scope = r["inputs"]["scope"]
         assert not re.fullmatch(r"/subscriptions/[^/]+(/resourceGroups/[^/]+)?/?", scope), f"{r['urn']}: {scope}"
-        assert r["inputs"]["roleDefinitionId"].rsplit("/", 1)[1] in by_id, r["urn"]
+        assert r["inputs"]["roleDefinitionId"].rsplit("/", 1)[-1] in by_id or r["name"] == "serving-workspace-model-reader", r["urn"]
+
+
+def test_the_serving_identity_only_reads(prod, on_aks):
+    from components.azure.inference import MODEL_READER_ACTIONS
+
+    for resources in (prod, on_aks):
+        role = one(resources, f"{AZ}authorization:RoleDefinition", "serving-model-reader-role")["inputs"]
+        (permission,) = role["permissions"]
+        assert permission["actions"] == list(MODEL_READER_ACTIONS)
+        assert all(a.endswith("/read") for a in permission["actions"])
+        assert not permission.get("dataActions")
+        assert role["assignableScopes"] == ["training-workspace"] and role["scope"] == "training-workspace"
+        grants = {r["name"] for r in of_type(resources, f"{AZ}authorization:RoleAssignment") if r["name"].startswith("serving-")}
+        assert "serving-workspace-data-scientist" not in grants
 
 
 def test_endpoint_auth_is_never_none_and_public_access_follows_config(prod):
@@ -263,11 +286,13 @@ def test_alerts_cover_latency_errors_and_drift_and_go_to_the_action_group(prod, 
     assert latency["criteria"]["allOf"][0]["metricName"] == "RequestLatency_P99"
     assert latency["criteria"]["allOf"][0]["threshold"] == 250.0
     rules = {r["name"]: r["inputs"] for r in of_type(prod, f"{AZ}monitor:ScheduledQueryRule")}
-    assert set(rules) == {"monitoring-error-ratio", "monitoring-drift"}
+    # azureml: no drift alert (nothing emits drift from a managed endpoint; docs/azure.md).
+    assert set(rules) == {"monitoring-error-ratio"}
     assert rules["monitoring-error-ratio"]["criteria"]["allOf"][0]["threshold"] == 0.02
-    assert rules["monitoring-drift"]["criteria"]["allOf"][0]["operator"] == "LessThan"
-    aks_rules = {r["name"] for r in of_type(on_aks, f"{AZ}monitor:ScheduledQueryRule")}
-    assert aks_rules == {"monitoring-latency-p99", "monitoring-error-ratio", "monitoring-drift"}
+    aks = {r["name"]: r["inputs"] for r in of_type(on_aks, f"{AZ}monitor:ScheduledQueryRule")}
+    assert set(aks) == {"monitoring-latency-p99", "monitoring-error-ratio", "monitoring-drift", "monitoring-awaiting-model"}
+    assert aks["monitoring-drift"]["criteria"]["allOf"][0]["operator"] == "LessThan"
+    assert "serving_model_loaded" in aks["monitoring-awaiting-model"]["criteria"]["allOf"][0]["query"]
     for r in of_type(prod, f"{AZ}monitor:ScheduledQueryRule") + of_type(on_aks, f"{AZ}monitor:ScheduledQueryRule"):
         assert r["inputs"]["actions"]["actionGroups"] == ["monitoring-actions"], r["urn"]
 
@@ -302,3 +327,78 @@ def test_azure_exports_for_the_ml_launcher():
 
     settings = parse_settings({"target": "azure"})
     assert {"azure_subscription_id", "azure_resource_group"} <= set(settings.cloud_exports())
+
+
+# --- first-run ordering (issue 13 item 6) and first-model bootstrap -------------------------
+
+
+def test_image_push_waits_for_the_registry_private_endpoint_dns(prod):
+    dns = one(prod, f"{AZ}network:PrivateDnsZoneGroup", "registry-acr-pe-dns")["urn"]
+    images = of_type(prod, "docker:index/image:Image")
+    assert images
+    for image in images:
+        assert dns in image["dependencies"], image["urn"]
+
+
+def test_kubernetes_writes_wait_for_the_deployer_rbac_grant(prod):
+    from components.azure.cluster import RBAC_PROPAGATION_SECONDS
+
+    grant = one(prod, f"{AZ}authorization:RoleAssignment", "cluster-deployer-rbac-admin")
+    provider = one(prod, "pulumi:providers:kubernetes", "cluster-provider")
+    assert grant["urn"] in provider["dependencies"]
+    assert RBAC_PROPAGATION_SECONDS == 300  # Azure: "up to five minutes"
+
+
+def test_log_alerts_skip_validation_of_tables_that_do_not_exist_yet(prod, on_aks):
+    for r in of_type(prod, f"{AZ}monitor:ScheduledQueryRule") + of_type(on_aks, f"{AZ}monitor:ScheduledQueryRule"):
+        assert r["inputs"]["skipQueryValidation"] is True, r["urn"]
+
+
+def test_deployments_wait_for_every_grant_they_need(prod, on_aks):
+    needed = {"serving-acrpull", "serving-workspace-model-reader", "serving-storage-blob-reader"}
+    urns = {r["name"]: r["urn"] for r in of_type(prod, f"{AZ}authorization:RoleAssignment")}
+    for color in ("blue", "green"):
+        deployment = one(prod, f"{AZ}machinelearningservices:OnlineDeployment", f"serving-deployment-{color}")
+        assert {urns[n] for n in needed} <= set(deployment["dependencies"]), color
+    aks_urns = {r["name"]: r["urn"] for r in of_type(on_aks, f"{AZ}authorization:RoleAssignment")}
+    sa = one(on_aks, "kubernetes:core/v1:ServiceAccount", "serving-sa")
+    fic = one(on_aks, f"{AZ}managedidentity:FederatedIdentityCredential", "serving-federation")["urn"]
+    assert {aks_urns["serving-workspace-model-reader"], aks_urns["serving-storage-blob-reader"], fic} <= set(sa["dependencies"])
+
+
+def test_deployments_start_ready_without_a_model(prod):
+    for color in ("blue", "green"):
+        env = one(prod, f"{AZ}machinelearningservices:OnlineDeployment", f"serving-deployment-{color}")["inputs"]["properties"]
+        assert env["environmentVariables"]["SERVING_READY_WITHOUT_MODEL"] == "true"
+
+
+def test_container_insights_has_a_data_collection_rule_on_the_cluster(prod):
+    rule = one(prod, f"{AZ}monitor:DataCollectionRule", "cluster-container-insights")["inputs"]
+    (flow,) = rule["dataFlows"]
+    assert "Microsoft-InsightsMetrics" in flow["streams"] and flow["destinations"] == ["platform-logs"]
+    assert rule["dataSources"]["extensions"][0]["extensionName"] == "ContainerInsights"
+    association = one(prod, f"{AZ}monitor:DataCollectionRuleAssociation", "cluster-container-insights-association")["inputs"]
+    assert association["resourceUri"] == "cluster-aks" and association["dataCollectionRuleId"] == "cluster-container-insights"
+
+
+def test_aks_upgrades_have_maintenance_windows(prod):
+    configs = {r["inputs"]["configName"] for r in of_type(prod, f"{AZ}containerservice:MaintenanceConfiguration")}
+    assert configs == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+
+
+def test_prod_requires_the_deployer_principal_type():
+    from components.azure.cluster import deployer_principal_type
+
+    assert deployer_principal_type("ServicePrincipal", "x", "prod") == "ServicePrincipal"
+    assert deployer_principal_type("", "04b07795-8ddb-461a-bbee-02f9e1bf7b46", "dev") == "User"
+    assert deployer_principal_type("", "a-ci-app-id", "dev") == "ServicePrincipal"
+    with pytest.raises(ValueError, match="^azureDeployerPrincipalType: required when environment is prod"):
+        deployer_principal_type("", "a-ci-app-id", "prod")
+
+
+def test_no_perpetual_diffs_from_metrics_categories_or_workbook_casing(prod, on_aks):
+    for resources in (prod, on_aks):
+        for r in of_type(resources, f"{AZ}monitor:DiagnosticSetting"):
+            assert not r["inputs"].get("metrics"), f"{r['urn']}: AllMetrics reads back as the type's own categories"
+        book = one(resources, f"{AZ}applicationinsights:Workbook", "monitoring-workbook")["inputs"]
+        assert book["sourceId"] == book["sourceId"].lower()

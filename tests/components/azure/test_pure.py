@@ -70,7 +70,10 @@ def test_traffic_template_puts_the_same_endpoint_with_its_traffic():
     (resource,) = template["resources"]
     assert resource["type"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
     assert resource["name"] == "ws/ep"
-    assert resource["properties"] == {"authMode": "Key", "publicNetworkAccess": "Enabled", "traffic": {"blue": 90, "green": 10}}
+    # Every input of the endpoint resource, so the PUT resets nothing.
+    assert resource["kind"] == "Managed" and resource["tags"] == {"owner": "x"}
+    assert resource["properties"] == {"authMode": "Key", "publicNetworkAccess": "Enabled",
+                                      "description": inference.ENDPOINT_DESCRIPTION, "traffic": {"blue": 90, "green": 10}}
     assert resource["identity"] == {"type": "UserAssigned", "userAssignedIdentities": {"/id/uami": {}}}
 
 
@@ -128,3 +131,23 @@ def test_each_query_names_the_endpoint_and_its_result_column(runtime):
     ]
     for query, column in cases:
         assert "ep-1" in query and column in query
+
+
+def test_acr_pull_is_deduplicated_on_the_registry_not_on_how_the_image_is_given():
+    import pulumi
+
+    built = pulumi.Output.from_input("ignored")  # an image ContainerImages built: the own ACR
+    assert inference.acr_pull_registries({"blue": built, "green": built}, "own1") == ["own1"]
+    assert inference.acr_pull_registries({"blue": built, "green": "own1.azurecr.io/serving:2"}, "own1") == ["own1"]
+    assert inference.acr_pull_registries({"blue": built, "green": "other2.azurecr.io/s:2"}, "own1") == ["own1", "other2"]
+    assert inference.acr_pull_registries({"blue": "ghcr.io/x/s:1", "green": "ghcr.io/x/s:2"}, "own1") == []
+
+
+def test_rbac_propagation_wait_counts_from_the_assignment_creation():
+    import datetime as dt
+
+    now = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
+    assert cluster.propagation_wait("2026-12-01T11:59:00Z", now) == 240
+    assert cluster.propagation_wait("2026-12-01T11:58:00.1234567Z", now) == pytest.approx(180.1234567, abs=1e-3)
+    assert cluster.propagation_wait("2026-12-01T11:00:00.000000+00:00", now) == 0
+    assert cluster.propagation_wait(None, now) == 0 and cluster.propagation_wait("garbage", now) == 0
