@@ -188,7 +188,7 @@ def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]
 def build_in_cluster(component: Any, name: str, settings: Any) -> dict[str, Any]:
     labels = kubernetes_labels(settings.tags)
     stack = create_stack(name, settings.namespace, settings.retention_days, labels, component,
-                         protect=settings.protect_data)
+                         protect=settings.protect_data, chart_path=settings.chart_path)
     endpoint = create_endpoint_monitoring(
         name, settings.namespace, settings.endpoint_name,
         Thresholds(latency_p99_seconds=settings.latency_p99_seconds, error_rate=settings.error_rate,

@@ -27,6 +27,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         labels,
         component,
         protect=settings.protect_data,
+        chart_path=settings.chart_path,
     )
     endpoint = create_endpoint_monitoring(
         name,
