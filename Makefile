@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the tests).
-.PHONY: bootstrap demo test plan
+.PHONY: bootstrap demo test plan e2e
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -12,3 +12,7 @@ test: bootstrap
 
 plan: bootstrap
 	uv run --frozen python -m stacks.plan dev
+
+# The end-to-end tier (README "End-to-end tier"): real Pulumi engine on a 127.0.0.1 control plane.
+e2e: bootstrap
+	bash scripts/e2e/run

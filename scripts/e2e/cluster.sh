@@ -110,11 +110,28 @@ status:
 YAML
 }
 
+# Storage: no provisioner runs here, so the cluster comes with static volumes (no class), as a
+# provisioner would make them; the controller-manager binds claims to them.
+volume_manifest() {
+  cat <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: e2e-pv-$1
+spec:
+  capacity: {storage: 50Gi}
+  accessModes: [ReadWriteOnce, ReadWriteMany]
+  persistentVolumeReclaimPolicy: Delete
+  hostPath: {path: $DIR/volumes/$1}
+YAML
+}
+
 start() {
   local etcd k8s kwok p
   etcd="$("$TOOLS" path etcd)" || die "etcd is not built"
   k8s="$("$TOOLS" path kubernetes)" || die "kube-apiserver is not built"
   kwok="$("$TOOLS" path kwok)" || die "kwok is not built"
+  KUBECTL="$("$TOOLS" path kubectl)/kubectl" || die "kubectl is not built"
   for p in "$ETCD_PORT" "$ETCD_PEER_PORT" "$API_PORT" "$CM_PORT" "$SCHED_PORT" "$KWOK_PORT"; do
     port_free "$p" || die "127.0.0.1:$p is in use (set E2E_*_PORT to free ports)"
   done
@@ -129,7 +146,10 @@ start() {
   wait_for etcd 60 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
   log "etcd up on 127.0.0.1:$ETCD_PORT"
   # endpoint-reconciler none: the API server refuses a loopback address in the kubernetes
-  # Endpoints object, and nothing here routes to it anyway
+  # Endpoints object, and nothing here routes to it anyway.
+  # Admission webhooks off: a webhook (the Prometheus operator's) would make the API server dial
+  # a Service's cluster IP, which here leads nowhere but off the machine; objects are still
+  # validated against their schemas (built-in types, CRD OpenAPI), defaulted and stored.
   spawn kube-apiserver "$k8s/kube-apiserver" --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
     --endpoint-reconciler-type none \
@@ -137,8 +157,9 @@ start() {
     --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$c/sa.pub" \
     --service-account-signing-key-file "$c/sa.key" --service-cluster-ip-range "$SERVICE_CIDR" \
     --authorization-mode Node,RBAC --allow-privileged=true --enable-priority-and-fairness=false \
+    --disable-admission-plugins ValidatingAdmissionWebhook,MutatingAdmissionWebhook \
     --cert-dir "$DIR/pki/apiserver-generated"
-  wait_for kube-apiserver 180 kubectl --kubeconfig "$DIR/kubeconfig" get --raw /readyz
+  wait_for kube-apiserver 180 "$KUBECTL" --kubeconfig "$DIR/kubeconfig" get --raw /readyz
   log "kube-apiserver up on https://127.0.0.1:$API_PORT"
   spawn kube-controller-manager "$k8s/kube-controller-manager" --kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
     --authentication-kubeconfig "$DIR/kube-controller-manager.kubeconfig" \
@@ -154,9 +175,11 @@ start() {
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --node-ip 127.0.0.1 --cidr "$POD_CIDR" --server-address "127.0.0.1:$KWOK_PORT"
   local i; for ((i = 0; i < NODES; i++)); do node_manifest "$i"; echo "---"; done \
-    | kubectl --kubeconfig "$DIR/kubeconfig" apply -f - >/dev/null
-  wait_for "kwok nodes" 120 bash -c "[[ \$(kubectl --kubeconfig '$DIR/kubeconfig' get nodes -o jsonpath='{.items[*].status.conditions[?(@.type==\"Ready\")].status}' | tr ' ' '\n' | grep -c True) -ge $NODES ]]"
-  wait_for "default service account" 120 kubectl --kubeconfig "$DIR/kubeconfig" -n default get serviceaccount default
+    | "$KUBECTL" --kubeconfig "$DIR/kubeconfig" apply -f - >/dev/null
+  for ((i = 0; i < ${E2E_VOLUMES:-6}; i++)); do volume_manifest "$i"; echo "---"; done \
+    | "$KUBECTL" --kubeconfig "$DIR/kubeconfig" apply -f - >/dev/null
+  wait_for "kwok nodes" 120 bash -c "[[ \$('$KUBECTL' --kubeconfig '$DIR/kubeconfig' get nodes -o jsonpath='{.items[*].status.conditions[?(@.type==\"Ready\")].status}' | tr ' ' '\n' | grep -c True) -ge $NODES ]]"
+  wait_for "default service account" 120 "$KUBECTL" --kubeconfig "$DIR/kubeconfig" -n default get serviceaccount default
   log "control plane ready: $NODES kwok nodes Ready, kubeconfig $DIR/kubeconfig"
 }
 

@@ -39,10 +39,10 @@ tool_version() {
     pulumi) echo "$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "$K8S_PROVIDER_VERSION" ;;
     pulumi-language-python) echo "$PULUMI_SDK_VERSION-e2e.$(langhost_hash)" ;;
-    kubernetes) echo "$KUBERNETES_VERSION" ;;
+    kubernetes|kubectl) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
-    *) echo "unknown tool '$1' (allowed: pulumi, pulumi-resource-kubernetes, pulumi-language-python, kubernetes, etcd, kwok)" >&2; return 2 ;;
+    *) echo "unknown tool '$1' (allowed: pulumi, pulumi-resource-kubernetes, pulumi-language-python, kubectl, kubernetes, etcd, kwok)" >&2; return 2 ;;
   esac
 }
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -106,8 +106,13 @@ build_pulumi-language-python() {
     install -m 0755 "$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)/python/cmd/pulumi-language-python-exec" "$1/bin/" )
 }
 
+build_kubectl() { build_kubernetes "$1" kubectl; }
+
+# build_kubernetes <dir> [kubectl]: the control-plane binaries, or kubectl (same release)
 build_kubernetes() {
   local w="$1/src" v="$KUBERNETES_VERSION" staging
+  local cmds="kube-apiserver kube-controller-manager kube-scheduler"
+  [[ "${2:-}" == kubectl ]] && cmds=kubectl
   wrapper "$w" e2e.local/kubernetes
   ( cd "$w"
     go mod edit -require "k8s.io/kubernetes@$v"
@@ -115,11 +120,10 @@ build_kubernetes() {
     # k8s.io/kubernetes requires its staging modules as v0.0.0 => ./staging/...: pin each to its release
     staging=$(grep -E '=> \./staging' "$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$v.mod" | awk '{print $1}')
     for m in $staging; do go mod edit -replace "$m=$m@v0.${v#v1.}"; done
-    printf 'package main\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n)\n' > tools.go
+    { printf 'package main\n\nimport (\n'; for c in $cmds; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done; printf ')\n'; } > tools.go
     go mod tidy 2>&1 | tail -5 || true
     mkdir -p "$1/bin"
-    go build -ldflags "$LDFLAGS" -o "$1/bin/" k8s.io/kubernetes/cmd/kube-apiserver \
-      k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler )
+    go build -ldflags "$LDFLAGS" -o "$1/bin/" $(for c in $cmds; do echo "k8s.io/kubernetes/cmd/$c"; done) )
 }
 
 build_etcd() {
@@ -154,7 +158,9 @@ kwok_stages() {
 
 # build_one <tool>: skip when cached; record wall time and load; one line on failure
 build_one() {
-  local t="$1" d; d="$(tool_dir "$t")"
+  local t="$1" d fd; d="$(tool_dir "$t")"
+  # one build of a tool at a time on this machine: a second caller waits, then finds it cached
+  exec {fd}>"$CACHE/.lock-$t"; flock "$fd"
   if [[ -f "$d/.built" ]]; then echo "e2e tools: $t $(tool_version "$t") cached"; return 0; fi
   rm -rf "$d"; mkdir -p "$d/bin"
   local start=$SECONDS load0; load0="$(cut -d' ' -f1-3 /proc/loadavg)"
@@ -182,7 +188,7 @@ case "$cmd" in
     fi
     # two streams on two cores: the engine side and the control-plane side
     ( r=0; build_one pulumi || r=1; build_one pulumi-language-python || r=1; build_one pulumi-resource-kubernetes || r=1; exit $r ) & a=$!
-    ( r=0; build_one etcd || r=1; build_one kwok || r=1; build_one kubernetes || r=1; exit $r ) & b=$!
+    ( r=0; build_one etcd || r=1; build_one kwok || r=1; build_one kubernetes || r=1; build_one kubectl || r=1; exit $r ) & b=$!
     rc=0; wait $a || rc=1; wait $b || rc=1; exit $rc ;;
   *) echo "usage: scripts/e2e/tools.sh build [tool...] | path <tool>" >&2; exit 2 ;;
 esac
