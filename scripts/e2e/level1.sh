@@ -52,13 +52,16 @@ PY
   step "Prometheus operator CRDs established ($(ls "$crds" | wc -l) files)"
 
   # the policy pack through the real engine, and the offline runner on the same config
-  run preview-policy 1200 pulumi preview --policy-pack policies --json --non-interactive
+  # streaming JSON: the engine's own events, policy events included (plain --json drops them)
+  PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true run preview-policy 1200 pulumi preview --policy-pack policies --json --non-interactive
   local rc=$?
-  [[ -s "$L/preview-policy.log" ]] || fail "pulumi preview --policy-pack: no output (rc $rc)"
+  grep '^{' "$L/preview-policy.log" > "$L/preview-policy.events"
+  [[ -s "$L/preview-policy.events" ]] || fail "pulumi preview --policy-pack: no events (rc $rc): $(last_error preview-policy)"
+  grep -q '"policyAnalyzeSummaryEvent":{[^}]*"policyPackName":"mlops-platform"' "$L/preview-policy.events" || fail "the policy pack did not load: $(last_error preview-policy)"
   local sets=(); for o in "${OVERRIDES[@]}"; do sets+=(--set "$o"); done
   run plan 600 "$PY" -m stacks.plan dev --json "${sets[@]}" || fail "offline plan: $(last_error plan)"
   local cfgs=(); for o in environment=dev owner=ml-platform costCenter=mlops; do cfgs+=("$o"); done
-  "$PY" "$E2E_PROJECT/scripts/e2e/verdicts.py" "$L/preview-policy.log" "$L/plan.log" "${cfgs[@]}" > "$L/verdicts.txt" 2>&1 \
+  "$PY" "$E2E_PROJECT/scripts/e2e/verdicts.py" "$L/preview-policy.events" "$L/plan.log" "${cfgs[@]}" > "$L/verdicts.txt" 2>&1 \
     || fail "policy verdicts: $(tail -n 1 "$L/verdicts.txt")"
   VERDICTS="$(cat "$L/verdicts.txt")"
   echo "$VERDICTS" > "$L/verdicts.ok"

@@ -1,8 +1,8 @@
-"""Compare the policy verdicts of a real `pulumi preview --policy-pack policies --json` with the
+"""Compare the policy verdicts of a real `pulumi preview --policy-pack policies --event-log F` with the
 offline runner's on the same stack config (`python -m stacks.plan <stack> --json` captured with
 the same overrides, then policies.runner.evaluate).
 
-    python scripts/e2e/verdicts.py <preview.json> <captured.json> KEY=VALUE...
+    python scripts/e2e/verdicts.py <event-log> <captured.json> KEY=VALUE...
 
 Prints one line: "same N verdicts" (exit 0) or what differs (exit 1). A verdict is
 (rule, enforcement level, resource name); stack rules have no resource name on either side.
@@ -16,20 +16,19 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def engine_verdicts(preview: dict[str, Any]) -> set[tuple[str, str, str]]:
-    """Policy violations as the engine reports them in `pulumi preview --json`."""
+def engine_verdicts(event_log: str) -> set[tuple[str, str, str]]:
+    """Policy violations as the engine emitted them (`pulumi preview --event-log`: one JSON event
+    a line; `--json` output leaves policy events out)."""
     found: set[tuple[str, str, str]] = set()
-    for event in _policy_events(preview):
-        urn = event.get("resourceUrn") or ""
-        name = urn.rsplit("::", 1)[-1] if urn else ""
-        found.add((event.get("policyName", ""), event.get("enforcementLevel", ""), name))
+    with open(event_log, encoding="utf-8") as f:
+        for line in f:
+            event = json.loads(line).get("policyEvent") if line.strip() else None
+            if not event:
+                continue
+            urn = event.get("resourceUrn") or ""
+            name = urn.rsplit("::", 1)[-1] if urn else ""
+            found.add((event.get("policyName", ""), event.get("enforcementLevel", ""), name))
     return found
-
-
-def _policy_events(preview: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    # `pulumi preview --json` lists violations under "policies" (one object per violation)
-    for item in preview.get("policies", []) or []:
-        yield item
 
 
 def offline_verdicts(resources: list[dict[str, Any]], config: dict[str, str]) -> set[tuple[str, str, str]]:
@@ -41,8 +40,7 @@ def offline_verdicts(resources: list[dict[str, Any]], config: dict[str, str]) ->
 def main(argv: list[str]) -> int:
     preview_path, captured_path, *pairs = argv
     config = dict(p.split("=", 1) for p in pairs)
-    with open(preview_path, encoding="utf-8") as f:
-        engine = engine_verdicts(json.load(f))
+    engine = engine_verdicts(preview_path)
     with open(captured_path, encoding="utf-8") as f:
         offline = offline_verdicts(json.load(f), config)
     if engine == offline:
