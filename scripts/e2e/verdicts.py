@@ -43,8 +43,13 @@ def main(argv: list[str]) -> int:
     engine = engine_verdicts(preview_path)
     with open(captured_path, encoding="utf-8") as f:
         offline = offline_verdicts(json.load(f), config)
+    with open(preview_path, encoding="utf-8") as f:
+        analyzed = sum(1 for line in f if '"policyAnalyzeSummaryEvent"' in line)
+    if analyzed == 0:
+        print("the engine analyzed no resource with the pack")
+        return 1
     if engine == offline:
-        print(f"same {len(engine)} verdicts")
+        print(f"same {len(engine)} verdicts on {analyzed} resources analyzed by the engine")
         return 0
     only_e = sorted(engine - offline)
     only_o = sorted(offline - engine)
