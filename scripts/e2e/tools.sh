@@ -157,7 +157,7 @@ kwok_stages() {
 }
 
 # build_one <tool>: skip when cached; record wall time and load; one line on failure
-build_one() {
+build_one() ( # a subshell: the lock is released when it returns
   local t="$1" d fd; d="$(tool_dir "$t")"
   # one build of a tool at a time on this machine: a second caller waits, then finds it cached
   exec {fd}>"$CACHE/.lock-$t"; flock "$fd"
@@ -174,7 +174,7 @@ build_one() {
     echo "e2e tools: FAILED to build $t $(tool_version "$t") — see $LOGS/$t.log: $(grep -v '^\s*$' "$LOGS/$t.log" | tail -1)"
     return 1
   fi
-}
+)
 
 cmd="${1:-build}"; shift || true
 case "$cmd" in

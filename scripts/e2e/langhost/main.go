@@ -110,6 +110,11 @@ func python(info *pulumirpc.ProgramInfo) (string, []string) {
 	}
 	venv, _ := opts["virtualenv"].(string)
 	if venv == "" {
+		// no virtualenv option (a plugin's PulumiPlugin.yaml): the environment the caller
+		// activated, as Pulumi's host does when VIRTUAL_ENV is set; else python3 on PATH
+		if active := os.Getenv("VIRTUAL_ENV"); active != "" {
+			return filepath.Join(active, "bin", "python"), env
+		}
 		return "python3", env
 	}
 	if !filepath.IsAbs(venv) {
