@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` (the main job) and `make test` (the tests).
-.PHONY: bootstrap demo test plan
+.PHONY: bootstrap demo test plan e2e
 
 # scripts/bootstrap.sh installs uv and promtool here when the machine lacks them.
 MLOPS_TOOLS_DIR ?= $(or $(XDG_DATA_HOME),$(HOME)/.local/share)/mlops-platform
@@ -18,3 +18,7 @@ test: bootstrap
 
 plan: bootstrap
 	uv run --frozen python -m stacks.plan dev
+
+# The end-to-end tier (README "End-to-end tier"): real Pulumi engine on a 127.0.0.1 control plane.
+e2e: bootstrap
+	bash scripts/e2e/run

@@ -40,6 +40,9 @@ class MonitoringArgs(TypedDict):
     """Alert when any feature's drift p-value stays below this for 30 minutes (default 0.01)."""
     retention_days: NotRequired[int]
     """Metrics / log retention (default 7 days; prod sets more)."""
+    chart_path: NotRequired[str]
+    """Kubernetes runtimes: a local kube-prometheus-stack chart directory at the pinned version
+    (default empty: the chart's Helm repository)."""
     alert_email: NotRequired[str]
     """Where alerts go (optional). local: Alertmanager mails it through ``alert_smtp_smarthost``."""
     alert_smtp_smarthost: NotRequired[str]
@@ -71,6 +74,7 @@ DEFAULTS: dict[str, Any] = {
     "error_rate": 0.02,
     "drift_p_value": 0.01,
     "retention_days": 7,
+    "chart_path": "",
     "alert_email": "",
     "alert_smtp_smarthost": "",
     "alert_smtp_from": "",
@@ -80,6 +84,26 @@ DEFAULTS: dict[str, Any] = {
     "aws": {},
     "azure": {},
 }
+
+
+def check_local_chart(path: str) -> None:
+    """A local chart must be kube-prometheus-stack at the pinned version (one line otherwise)."""
+    from pathlib import Path
+
+    import yaml
+
+    from .base import require
+    from .kubernetes.monitoring import CHART, CHART_VERSION
+
+    allowed = f"a directory holding the {CHART} chart {CHART_VERSION} (its Chart.yaml)"
+    chart_yaml = Path(path) / "Chart.yaml"
+    require(chart_yaml.is_file(), "chart_path", path, allowed)
+    try:
+        meta = yaml.safe_load(chart_yaml.read_text()) or {}
+    except yaml.YAMLError:
+        meta = {}
+    found = (meta.get("name"), str(meta.get("version")))
+    require(found == (CHART, CHART_VERSION), "chart_path", f"{path} ({found[0]} {found[1]})", allowed)
 
 
 def resolve_monitoring_args(args: Mapping[str, Any]) -> Settings:
@@ -93,6 +117,8 @@ def resolve_monitoring_args(args: Mapping[str, Any]) -> Settings:
     common.check_number("error_rate", merged["error_rate"], 0.0001, 1.0)
     common.check_number("drift_p_value", merged["drift_p_value"], 1e-12, 0.5)
     common.check_int("retention_days", merged["retention_days"], 1, 3653)
+    if merged["chart_path"]:
+        check_local_chart(merged["chart_path"])
     return Settings(merged)
 
 

@@ -38,6 +38,16 @@ def _project_root() -> str:
     return str(Path.cwd())
 
 
+def resolve_chart_path(value: str) -> str:
+    """``monitoringChart``: empty keeps the chart's Helm repository; a path is taken relative to
+    the project root (where Pulumi.yaml is), so ``../shared/charts/...`` means the same from any
+    working directory."""
+    if not value:
+        return ""
+    path = Path(value)
+    return str(path if path.is_absolute() else (Path(_project_root()) / path).resolve())
+
+
 def build_platform(settings: StackSettings) -> dict[str, Any]:
     """Declare the whole platform; returns the stack outputs."""
     s = settings
@@ -150,6 +160,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
             "error_rate": s.error_rate,
             "drift_p_value": s.drift_p_value,
             "retention_days": s.log_retention_days,
+            "chart_path": resolve_chart_path(s.monitoring_chart),
             "alert_email": s.alert_email,
             **s.cloud_args("monitoring", network=network, cluster=cluster, training=training),
         },

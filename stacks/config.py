@@ -69,6 +69,7 @@ class CoreSettings(_Base):
     mlflow_storage_size: Quantity = "10Gi"
     registry_storage_size: Quantity = "10Gi"
     log_retention_days: Annotated[int, Field(ge=1, le=3653)] = 7
+    monitoring_chart: str = ""
     alert_email: str = ""
     latency_p99_seconds: Annotated[float, Field(gt=0, le=60)] = 0.25
     error_rate: Annotated[float, Field(gt=0, le=1)] = 0.02
@@ -288,6 +289,7 @@ DESCRIPTIONS: dict[str, str] = {
     "registryStorageSize": "local: volume for the in-cluster image registry.",
     "logRetentionDays": "Metrics and log retention in days.",
     "alertEmail": "Where alerts are sent (optional).",
+    "monitoringChart": "kube-prometheus-stack source: empty for its Helm repository, or a local chart directory (relative to the project root).",
     "latencyP99Seconds": "Alert threshold: p99 latency in seconds.",
     "errorRate": "Alert threshold: share of 5xx responses.",
     "driftPValue": "Alert threshold: a feature's drift p-value below this.",

@@ -198,7 +198,7 @@ def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]
 def build_in_cluster(component: Any, name: str, settings: Any) -> dict[str, Any]:
     labels = kubernetes_labels(settings.tags)
     stack = create_stack(name, settings.namespace, settings.retention_days, labels, component,
-                         protect=settings.protect_data)
+                         protect=settings.protect_data, chart_path=settings.chart_path)
     topic = _alertmanager_sns(AwsContext(component, name, settings), settings, stack, labels, component)
     endpoint = create_endpoint_monitoring(
         name, settings.namespace, settings.endpoint_name,

@@ -304,6 +304,15 @@ def _service_url(service: str, namespace: pulumi.Input[str], port: int, path: st
     )
 
 
+def chart_source(chart_path: str = "") -> dict[str, Any]:
+    """Release arguments naming the chart: the pinned version from its repository, or a local
+    directory (already checked to hold that version; Helm reads the version from Chart.yaml)."""
+    if chart_path:
+        return {"chart": chart_path}
+    return {"chart": CHART, "version": CHART_VERSION,
+            "repository_opts": helm.RepositoryOptsArgs(repo=CHART_REPO)}
+
+
 def create_stack(
     name: str,
     platform_namespace: pulumi.Input[str],
@@ -312,8 +321,10 @@ def create_stack(
     parent: pulumi.Resource,
     protect: bool = False,
     alert_receivers: Sequence[Mapping[str, Any]] = (),
+    chart_path: str = "",
 ) -> StackObjects:
-    """The monitoring namespace, its NetworkPolicies and the kube-prometheus-stack release."""
+    """The monitoring namespace, its NetworkPolicies and the kube-prometheus-stack release
+    (from the chart's Helm repository, or from ``chart_path``, a local copy of the pinned chart)."""
     names = StackNames(release=k8s_name(name)[:53].rstrip("-"))
     # Prometheus' volume comes from its StatefulSet's claim template and outlives the release
     # (claims are retained), but not the namespace: protecting the namespace is what keeps the
@@ -331,9 +342,7 @@ def create_stack(
         f"{name}-stack",
         helm.ReleaseArgs(
             name=names.release,
-            chart=CHART,
-            version=CHART_VERSION,
-            repository_opts=helm.RepositoryOptsArgs(repo=CHART_REPO),
+            **chart_source(chart_path),
             namespace=ns_name,
             create_namespace=False,
             values=chart_values(names, retention_days, labels, alert_receivers),

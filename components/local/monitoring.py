@@ -32,6 +32,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         alert_receivers=email_receivers(
             settings.alert_email, settings.alert_smtp_smarthost, settings.alert_smtp_from
         ),
+        chart_path=settings.chart_path,
     )
     endpoint = create_endpoint_monitoring(
         name,

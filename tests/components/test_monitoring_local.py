@@ -449,3 +449,56 @@ def test_promtool_unit_tests_catch_a_wrong_threshold(tmp_path: Path, thresholds:
     result = _unit_test(tmp_path, thresholds)
     assert result.returncode != 0, result.stdout
     assert f"alertname: {alert}" in result.stdout + result.stderr
+
+
+# --- the chart source: repository (default) or a local copy of the pinned chart ---------------
+
+SHARED_CHART = Path(__file__).resolve().parents[2] / ".." / "shared" / "charts" / "kube-prometheus-stack"
+
+
+def _chart_copy(tmp_path: Path, version: str, name: str = "kube-prometheus-stack") -> Path:
+    chart = tmp_path / name
+    chart.mkdir()
+    (chart / "Chart.yaml").write_text(yaml.safe_dump({"apiVersion": "v2", "name": name, "version": version}))
+    return chart
+
+
+def test_release_installs_a_local_chart_directory_instead_of_the_repository() -> None:
+    local = run_monitoring({**ARGS, "chart_path": str(SHARED_CHART.resolve())})
+    release = local.one(RELEASE, "monitoring-stack")["inputs"]
+    assert release["chart"] == str(SHARED_CHART.resolve())
+    assert "repositoryOpts" not in release and "version" not in release
+    # the shared copy is the pinned chart, as Helm reads it from its Chart.yaml
+    meta = yaml.safe_load((SHARED_CHART / "Chart.yaml").read_text())
+    assert (meta["name"], meta["version"]) == ("kube-prometheus-stack", kmon.CHART_VERSION)
+
+
+@pytest.mark.parametrize(
+    "make, shown",
+    [
+        (lambda p: p / "missing", "missing"),
+        (lambda p: _chart_copy(p, "79.6.0"), "kube-prometheus-stack 79.6.0"),
+        (lambda p: _chart_copy(p, kmon.CHART_VERSION, name="grafana"), "grafana"),
+    ],
+)
+def test_a_local_chart_that_is_not_the_pinned_one_is_refused_in_one_line(tmp_path: Path, make, shown: str) -> None:
+    from components.base import ArgsError
+    from components.monitoring import resolve_monitoring_args
+
+    path = make(tmp_path)
+    with pytest.raises(ArgsError) as err:
+        resolve_monitoring_args({**ARGS, "chart_path": str(path)})
+    message = str(err.value)
+    assert "\n" not in message and message.startswith("chart_path:") and shown in message
+    assert kmon.CHART_VERSION in message
+
+
+def test_stack_resolves_monitoring_chart_relative_to_the_project_root(monkeypatch, tmp_path: Path) -> None:
+    from stacks.composition import _project_root, resolve_chart_path
+
+    monkeypatch.chdir(tmp_path)  # the working directory must not matter
+    root = Path(_project_root())
+    assert resolve_chart_path("") == ""
+    assert resolve_chart_path("../shared/charts/kube-prometheus-stack") == str(
+        (root / ".." / "shared" / "charts" / "kube-prometheus-stack").resolve())
+    assert resolve_chart_path(str(tmp_path)) == str(tmp_path)
