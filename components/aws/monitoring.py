@@ -197,17 +197,17 @@ def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]
 
 def build_in_cluster(component: Any, name: str, settings: Any) -> dict[str, Any]:
     labels = kubernetes_labels(settings.tags)
+    ctx = AwsContext(component, name, settings)
     stack = create_stack(name, settings.namespace, settings.retention_days, labels, component,
-                         protect=settings.protect_data, chart_path=settings.chart_path)
-    topic = _alertmanager_sns(AwsContext(component, name, settings), settings, stack, labels, component)
+                         protect=settings.protect_data, chart_path=settings.chart_path,
+                         alert_receivers=_sns_receivers(ctx))
+    topic = _alertmanager_sns(ctx, settings, stack, labels, component)
     endpoint = create_endpoint_monitoring(
         name, settings.namespace, settings.endpoint_name,
         Thresholds(latency_p99_seconds=settings.latency_p99_seconds, error_rate=settings.error_rate,
                    drift_p_value=settings.drift_p_value),
         labels, component, depends_on=[stack.release],
     )
-    # The receiver Alertmanager needs, in components/kubernetes/alerting.py's shape:
-    # {"kind": "sns", "topic_arn": topic.arn, "region": region} (SigV4 through the pod's identity).
     return {
         "dashboard_url": pulumi.Output.all(stack.grafana_url, endpoint.dashboard_uid).apply(lambda a: f"{a[0]}/d/{a[1]}"),
         "alert_target": topic.arn,
@@ -218,6 +218,18 @@ def build_in_cluster(component: Any, name: str, settings: Any) -> dict[str, Any]
 def sns_receiver(topic_arn: pulumi.Input[str], region: str) -> dict[str, Any]:
     """The Alertmanager receiver for this topic (components/kubernetes/alerting.py's shape)."""
     return {"kind": "sns", "topic_arn": topic_arn, "region": region}
+
+
+def _sns_receivers(ctx: AwsContext) -> list[dict[str, Any]]:
+    """Alertmanager's receiver for the alert topic. Alertmanager's config is plain data checked
+    when the chart is rendered, so the topic ARN is built from the names the topic is created with
+    (its name is :meth:`AwsContext.cloud`); that needs the account id from config
+    (``awsAccountId``). Without it no receiver can be named before the topic exists, and alerts
+    stay in Alertmanager (docs/aws.md says so)."""
+    account = ctx.options["account_id"]
+    if not account:
+        return []
+    return [sns_receiver(f"arn:aws:sns:{ctx.region}:{account}:{ctx.cloud('aws', 'alerts')}", ctx.region)]
 
 
 def _alertmanager_sns(ctx: AwsContext, settings: Any, stack: Any, labels: dict[str, str], component: Any) -> aws.sns.Topic:
