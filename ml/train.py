@@ -3,25 +3,27 @@
 ``train(task, tracking_uri, model_name, ...)`` runs these steps, each announced by a log line
 on the ``ml.train`` logger:
 
-1. load the task's data (``ml.tasks``) and check its schema;
-2. split off the held-out set;
+1. load the task's data (``ml.tasks``, or the caller's recent rows) and check its schema;
+   refuse a candidate whose task or input signature differs from the registered model's
+   (``ml.task`` / ``ml.input_schema`` tags on the registered model, kept when versions go);
+2. load (or, the first time, create under the promotion lock) the model name's frozen,
+   versioned held-out set (``holdout/holdout.csv`` in its own run; registered-model tags
+   ``ml.holdout.*``), drop its rows from the training data, split the rest;
 3. fit the scikit-learn pipeline;
-4. evaluate on the held-out set;
-5. log params, metrics, the model (signature + input example; skops format, with the exact
-   sklearn/numpy/scipy types it needs listed as trusted so ``mlflow-skinny`` + scikit-learn can
-   load it), and the drift reference sample at ``drift/reference.csv`` in the run (CSV, header =
-   model input feature names, numeric columns only, at most ``REFERENCE_MAX_ROWS`` rows drawn
-   from the training rows);
+4. evaluate on the own test split and on the frozen held-out set;
+5. log (explicit ``MlflowClient``, no process-global state) params, metrics, lineage tags
+   (seed, world seed, git commit, image, job key), the training and held-out sets as dataset
+   inputs, the model (skops format; the drift reference inside it too) and the drift
+   reference at ``drift/reference.csv`` (numeric model inputs minus calendar features);
 6. register a new version of ``model_name``;
-7. the promotion gate: evaluate the current ``champion`` on *this run's* held-out set (so both
-   are judged on the same rows) and move the alias only if the new version is strictly better
-   on the task's gate metric (lower ``mae`` for demand, higher ``accuracy`` for iris). If the
-   champion cannot be loaded or scored, its logged metric is used instead; if that is missing
-   too, the alias stays put. The decision is recorded as model-version tags (``PROMOTION_TAGS``)
-   on the new version and as tags on the run.
+7. the promotion gate (``ml.gate``), under the registry lock: re-read the alias, score the
+   champion on the same frozen rows, promote only on a significant paired gain (bootstrap by
+   default), compare-and-set the alias. Any registry error other than "model/alias not
+   found" aborts (``PromotionAborted``): the alias stays, the version and run record why.
 
-Two trainings racing on the same model name can both read the same champion; the later
-``set_registered_model_alias`` wins. Run one training per model name at a time.
+Before step 1, runs a killed training left RUNNING (same job key, or a stale heartbeat) are
+marked FAILED and versions without a decision ``abandoned``; a retry of a finished job returns
+its result without a new version; a non-primary node of a multi-node job does nothing.
 """
 
 from __future__ import annotations
