@@ -27,10 +27,13 @@ SageMaker runs the container as ``<image> serve`` and talks to port 8080 (``/pin
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Final
 
 __all__ = [
     "AZUREML_ROUTES",
+    "DRIFT_SETTINGS_ENV",
+    "DriftStatus",
     "DEFAULT_PORT",
     "DRIFT_REFERENCE_PATH_ENV",
     "DRIFT_STATUS_PATH",
@@ -162,3 +165,52 @@ FEATURE_LABEL: Final = "feature"
 def histogram_bucket(metric: str) -> str:
     """The series name of a histogram's buckets (Prometheus text format: ``<name>_bucket``)."""
     return metric + "_bucket"
+
+#: Drift verdict settings, read by ``serving.drift`` from the environment (not pydantic fields,
+#: so they need no change to ``serving.settings``): name -> (variable, default).
+DRIFT_SETTINGS_ENV: Final = {
+    "p_threshold": ("SERVING_DRIFT_P_THRESHOLD", "0.05"),  # family-wise false-alarm rate, (0, 1)
+    "correction": ("SERVING_DRIFT_CORRECTION", "bh"),  # bh | bonferroni | none
+    "psi_threshold": ("SERVING_DRIFT_PSI_THRESHOLD", "0"),  # minimum effect size, >= 0
+}
+
+
+@dataclass(frozen=True)
+class DriftStatus:
+    """The one model of ``GET /drift/status``: written by serving, read by the retrain trigger
+    and the tests. ``drifted`` is None until a window of ``min_rows`` has been checked."""
+
+    enabled: bool
+    drifted: bool | None
+    n_current: int  # rows in the window of the last check (0 before one)
+    window_rows: int
+    window_capacity: int
+    min_rows: int
+    rows_seen: int
+    drifted_features: list[str] = field(default_factory=list)
+    features: list[str] = field(default_factory=list)
+    checked_at: str | None = None
+    reason: str | None = None  # why drift is disabled
+    error: str | None = None  # last check's failure
+    workers: int = 1  # worker processes whose windows were merged
+    report: dict[str, Any] | None = None  # ml.drift.DriftReport.to_dict() of the last check
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DriftStatus:
+        """Parse a status; ``ValueError`` naming the first bad key."""
+        if not isinstance(data, dict):
+            raise ValueError("drift status must be a JSON object")
+        names = {f.name for f in fields(cls)}
+        required = {"enabled": bool, "n_current": int, "window_rows": int, "window_capacity": int,
+                    "min_rows": int, "rows_seen": int}
+        for key, kind in required.items():
+            if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool) != (kind is bool):
+                raise ValueError(f"drift status key {key!r} must be {kind.__name__}, got {data.get(key)!r}")
+        if data.get("drifted") is not None and not isinstance(data["drifted"], bool):
+            raise ValueError(f"drift status key 'drifted' must be true, false or null, got {data['drifted']!r}")
+        if "drifted" not in data:
+            raise ValueError("drift status has no 'drifted' key")
+        return cls(**{k: v for k, v in data.items() if k in names})

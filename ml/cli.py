@@ -69,6 +69,16 @@ def _add_train_options(p: argparse.ArgumentParser, *, need_uri: bool) -> None:
         )
     p.add_argument("--rows", type=_positive_int, default=None, help="rows to generate/use")
     p.add_argument("--seed", type=int, default=0, help="random seed (data, split, model)")
+    p.add_argument("--data-csv", default=None,
+                   help="train on these rows (features + target, e.g. recent labelled traffic) "
+                   "instead of the task's generator")
+    p.add_argument("--gate-test", choices=["bootstrap", "t-test", "none"], default="bootstrap",
+                   help="paired significance test of the promotion gate (default: bootstrap)")
+    p.add_argument("--gate-alpha", type=float, default=0.05,
+                   help="one-sided significance level of the gate (default: 0.05)")
+    p.add_argument("--job-key", default=None,
+                   help="identifies one job across retries (default: $ML_JOB_KEY, "
+                   "$TRAINING_JOB_NAME, $AZUREML_RUN_ID)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     retrain = sub.add_parser("retrain-if-drifted", help="train when the serving app reports drift")
     retrain.add_argument("--serving-url", required=True, help="base URL of the serving app")
     retrain.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for it")
+    retrain.add_argument("--cooldown", type=float, default=3600.0,
+                         help="seconds after the newest version during which drift does not "
+                         "retrain again (default: 3600)")
     _add_train_options(retrain, need_uri=True)
     retrain.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
@@ -149,12 +162,33 @@ def _check_tracking_uri(uri: str | None) -> str:
 
 
 def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    from ml.gate import GateConfig
+
+    data = None
+    if args.data_csv:
+        import pandas as pd
+
+        from ml.tasks import get_task
+
+        spec = get_task(args.task)
+        try:
+            data = pd.read_csv(args.data_csv, parse_dates=["date"] if args.task == "demand" else None)
+        except (OSError, ValueError) as exc:
+            raise CliError(f"--data-csv {args.data_csv}: {_one_line(exc)}") from None
+        missing = [c for c in (*spec.features, spec.target) if c not in data.columns]
+        if missing:
+            raise CliError(f"--data-csv {args.data_csv} lacks column(s): {', '.join(missing)}")
     return {
         "task": args.task,
         "tracking_uri": _check_tracking_uri(args.tracking_uri),
         "model_name": args.model_name,
         "rows": args.rows,
         "seed": args.seed,
+        "data": data,
+        "data_source": args.data_csv,
+        "job_key": args.job_key,
+        "gate": GateConfig(test=args.gate_test, alpha=args.gate_alpha,
+                           min_improvement=getattr(args, "min_improvement", 0.0)),
     }
 
 
@@ -165,8 +199,9 @@ def _cmd_train(args: argparse.Namespace) -> str:
         **_train_kwargs(args),
         experiment=args.experiment,
         params=dict(args.param),
-        min_improvement=args.min_improvement,
     )
+    if result.decision == "skipped":
+        return result.reason
     if args.json:
         return json.dumps(dataclasses.asdict(result), indent=2)
     decision = "promoted to champion" if result.promoted else "not promoted"
@@ -187,7 +222,15 @@ def _cmd_retrain(args: argparse.Namespace) -> str:
     def run_training() -> Any:
         return train(**_train_kwargs(args))
 
-    outcome = retrain_if_drifted(args.serving_url, run_training, timeout=args.timeout)
+    def last_version_at() -> float | None:
+        from mlflow import MlflowClient
+
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        versions = client.search_model_versions(f"name = '{args.model_name}'")
+        return max((v.creation_timestamp / 1000.0 for v in versions), default=None)
+
+    outcome = retrain_if_drifted(args.serving_url, run_training, timeout=args.timeout,
+                                 last_version_at=last_version_at, cooldown_s=args.cooldown)
     if args.json:
         return json.dumps(
             {
@@ -225,7 +268,14 @@ def _cmd_launch(args: argparse.Namespace) -> str:
     )
     if args.target == "local" and not args.manifest and not args.tracking_uri:
         _check_tracking_uri(outputs.mlflow_tracking_uri)
-    return launch(args.target, outputs, config, options)
+    try:
+        return launch(args.target, outputs, config, options)
+    except (CliError, ValueError, ConnectionError, FileNotFoundError, PermissionError):
+        raise
+    except Exception as exc:  # any cloud SDK error (botocore, sagemaker, azure): one line
+        if args.target == "local":
+            raise
+        raise CliError(f"{args.target} launch failed: {type(exc).__name__}: {_one_line(exc)}") from None
 
 
 def _cmd_publish_sagemaker_model(args: argparse.Namespace) -> str:
@@ -280,10 +330,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging()
     from mlflow.exceptions import MlflowException
 
+    from ml.gate import PromotionAborted
     from ml.retrain import ServingUnreachable
 
     expected: tuple[type[BaseException], ...] = (
         CliError,
+        PromotionAborted,
         ValueError,
         ServingUnreachable,
         ConnectionError,

@@ -1,13 +1,18 @@
 """Retrain trigger: read the serving app's drift status and train when drift is confirmed.
 
-``GET <serving_url>/drift/status`` answers a JSON object shaped like
-``ml.drift.DriftReport.to_dict()`` (possibly with extra keys); only ``drifted`` (a boolean) is
-required, ``drifted_features`` and ``n_current`` are shown when present.
+``GET <serving_url>/drift/status`` answers ``serving.contract.DriftStatus`` (the one shared
+model of the status; parsed with ``DriftStatus.from_dict``). ``drifted`` is null until the
+window holds ``min_rows`` rows: that is "nothing to decide yet", not an error. A confirmed drift
+trains unless the model got a new version less than ``cooldown_s`` ago; training should then
+use recent data (``--data-csv``: labelled recent rows, e.g. the served window joined with its
+outcomes), so a retrain does not fit the same synthetic sample again. ``ml.train`` refuses to
+register an exact duplicate of a run's data (same training-data digest as the latest version).
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -50,8 +55,12 @@ def fetch_drift_status(serving_url: str, *, timeout: float = 10.0) -> dict[str, 
         status = json.loads(body)
     except json.JSONDecodeError:
         raise ServingUnreachable(f"{url} did not answer JSON") from None
-    if not isinstance(status, dict) or not isinstance(status.get("drifted"), bool):
-        raise ServingUnreachable(f"{url} answered JSON without a boolean 'drifted' key")
+    from serving.contract import DriftStatus
+
+    try:
+        DriftStatus.from_dict(status)
+    except ValueError as exc:
+        raise ServingUnreachable(f"{url} answered an unusable drift status: {exc}") from None
     return status
 
 
@@ -60,15 +69,32 @@ def retrain_if_drifted(
     train_fn: Callable[[], Any],
     *,
     timeout: float = 10.0,
+    last_version_at: Callable[[], float | None] | None = None,
+    cooldown_s: float = 0.0,
 ) -> RetrainOutcome:
-    """Fetch the status; call ``train_fn()`` (e.g. a bound ``ml.train.train``) only on drift."""
+    """Fetch the status; call ``train_fn()`` (e.g. a bound ``ml.train.train``) only on drift
+    and outside the cooldown (``last_version_at()``: epoch seconds of the newest version)."""
+    from serving.contract import DriftStatus
+
     status = fetch_drift_status(serving_url, timeout=timeout)
-    features = status.get("drifted_features") or [
-        f.get("name") for f in status.get("features", []) if isinstance(f, dict) and f.get("drifted")
-    ]
-    window = f" over {status['n_current']} recent rows" if "n_current" in status else ""
-    if not status["drifted"]:
+    parsed = DriftStatus.from_dict(status)
+    features = parsed.drifted_features
+    window = f" over {parsed.n_current} recent rows"
+    if parsed.drifted is None:
+        why = parsed.reason or parsed.error or (
+            f"window has {parsed.window_rows} of the {parsed.min_rows} rows a check needs"
+        )
+        return RetrainOutcome(False, status, None, f"no drift verdict yet ({why}); nothing to do")
+    if not parsed.drifted:
         return RetrainOutcome(False, status, None, f"no drift{window}; nothing to do")
+    if cooldown_s > 0 and last_version_at is not None:
+        last = last_version_at()
+        if last is not None and time.time() - last < cooldown_s:
+            return RetrainOutcome(
+                True, status, None,
+                f"drift in {', '.join(features)}{window}, but the last version is "
+                f"{time.time() - last:.0f}s old (cooldown {cooldown_s:.0f}s); not retraining",
+            )
     result = train_fn()
     decision = "promoted to champion" if result.promoted else "not promoted"
     message = (

@@ -32,7 +32,10 @@ from sklearn.pipeline import Pipeline
 
 from ml import data
 
-__all__ = ["TASKS", "Split", "TaskSpec", "get_task"]
+__all__ = ["HOLDOUT_SEED", "TASKS", "Split", "TaskSpec", "exclude_keys", "get_task"]
+
+#: Seed of the frozen held-out set of every model name (independent of any training seed).
+HOLDOUT_SEED = 20_240_601
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,21 @@ class TaskSpec:
     gate_metric: str
     greater_is_better: bool
     default_rows: int | None
-    load: Callable[[int | None, int], pd.DataFrame]
+    load: Callable[..., pd.DataFrame]  # (rows, seed, exclude=None) -> frame
     split: Callable[[pd.DataFrame, float, int], Split]
     build: Callable[[int, dict[str, Any]], Pipeline]
     evaluate: Callable[[np.ndarray, np.ndarray], dict[str, float]]
+    #: Columns that identify a row of the task's data (a held-out row is never trained on).
+    key_columns: tuple[str, ...] = ()
+    #: The frozen held-out set, built once per model name: keys, features and target.
+    holdout: Callable[[], pd.DataFrame] | None = None
+    #: Per-row loss for the paired significance test (0/1 error, absolute error).
+    row_loss: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    #: Model inputs that are categorical / low-cardinality (drift: chi-square, not KS).
+    categorical_features: tuple[str, ...] = ()
+    #: Calendar/time inputs: excluded from covariate drift (a live window covers a few days,
+    #: the reference spans the year, so they would always "drift").
+    calendar_features: tuple[str, ...] = ()
 
     def better(self, candidate: float, champion: float, min_improvement: float = 0.0) -> bool:
         """True when ``candidate`` beats ``champion`` by more than ``min_improvement``."""
@@ -86,9 +100,28 @@ def _make(cls: type, defaults: dict[str, Any], overrides: dict[str, Any]) -> Any
 # --- demand -------------------------------------------------------------------------------
 
 
-def _load_demand(rows: int | None, seed: int) -> pd.DataFrame:
+def exclude_keys(frame: pd.DataFrame, exclude: pd.DataFrame | None, keys: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` without the rows whose ``keys`` occur in ``exclude`` (an anti-join)."""
+    if exclude is None or not keys or not set(keys) <= set(frame.columns):
+        return frame
+    marker = exclude[list(keys)].drop_duplicates().assign(_held_out=True)
+    merged = frame.merge(marker, on=list(keys), how="left")
+    return merged.loc[merged["_held_out"].isna()].drop(columns="_held_out").reset_index(drop=True)
+
+
+_DEMAND_KEYS = ("date", "store_id", "item_id")
+
+
+def _load_demand(rows: int | None, seed: int, exclude: pd.DataFrame | None = None) -> pd.DataFrame:
     frame = data.generate_demand(rows if rows is not None else 100_000, seed)
-    return data.validate_frame(frame, data.DEMAND_SCHEMA)
+    return exclude_keys(data.validate_frame(frame, data.DEMAND_SCHEMA), exclude, _DEMAND_KEYS)
+
+
+def _holdout_demand() -> pd.DataFrame:
+    # The last 20% of days of a fixed sample of the default world: a forecast-style held-out set.
+    frame = data.generate_demand(25_000, HOLDOUT_SEED)
+    cutoff = frame["date"].quantile(0.8)
+    return frame.loc[frame["date"] > cutoff].reset_index(drop=True)
 
 
 def _split_demand(frame: pd.DataFrame, test_size: float, seed: int) -> Split:
@@ -147,8 +180,21 @@ def _eval_demand(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 # --- iris ---------------------------------------------------------------------------------
 
 
-def _load_iris(rows: int | None, seed: int) -> pd.DataFrame:
+def _iris_with_ids() -> pd.DataFrame:
     frame = data.validate_frame(data.load_iris_frame(), data.IRIS_SCHEMA)
+    return frame.assign(row_id=np.arange(len(frame), dtype=np.int64))
+
+
+def _holdout_iris() -> pd.DataFrame:
+    frame = _iris_with_ids()
+    _, held = train_test_split(
+        frame, test_size=0.2, stratify=frame[data.IRIS_TARGET], random_state=HOLDOUT_SEED
+    )
+    return held.sort_values("row_id").reset_index(drop=True)
+
+
+def _load_iris(rows: int | None, seed: int, exclude: pd.DataFrame | None = None) -> pd.DataFrame:
+    frame = exclude_keys(_iris_with_ids(), exclude, ("row_id",))
     if rows is not None and rows < len(frame):
         frame, _ = train_test_split(
             frame, train_size=rows, stratify=frame[data.IRIS_TARGET], random_state=seed
@@ -203,6 +249,11 @@ TASKS: dict[str, TaskSpec] = {
         split=_split_demand,
         build=_build_demand,
         evaluate=_eval_demand,
+        key_columns=_DEMAND_KEYS,
+        holdout=_holdout_demand,
+        row_loss=lambda y, p: np.abs(np.asarray(y, np.float64) - np.asarray(p, np.float64)),
+        categorical_features=("store_id", "item_id", "day_of_week", "promo"),
+        calendar_features=("day_of_year",),
     ),
     "iris": TaskSpec(
         name="iris",
@@ -215,6 +266,9 @@ TASKS: dict[str, TaskSpec] = {
         split=_split_iris,
         build=_build_iris,
         evaluate=_eval_iris,
+        key_columns=("row_id",),
+        holdout=_holdout_iris,
+        row_loss=lambda y, p: (np.asarray(y) != np.asarray(p)).astype(np.float64),
     ),
 }
 

@@ -3,43 +3,55 @@
 ``train(task, tracking_uri, model_name, ...)`` runs these steps, each announced by a log line
 on the ``ml.train`` logger:
 
-1. load the task's data (``ml.tasks``) and check its schema;
-2. split off the held-out set;
+1. load the task's data (``ml.tasks``, or the caller's recent rows) and check its schema;
+   refuse a candidate whose task or input signature differs from the registered model's
+   (``ml.task`` / ``ml.input_schema`` tags on the registered model, kept when versions go);
+2. load (or, the first time, create under the promotion lock) the model name's frozen,
+   versioned held-out set (``holdout/holdout.csv`` in its own run; registered-model tags
+   ``ml.holdout.*``), drop its rows from the training data, split the rest;
 3. fit the scikit-learn pipeline;
-4. evaluate on the held-out set;
-5. log params, metrics, the model (signature + input example; skops format, with the exact
-   sklearn/numpy/scipy types it needs listed as trusted so ``mlflow-skinny`` + scikit-learn can
-   load it), and the drift reference sample at ``drift/reference.csv`` in the run (CSV, header =
-   model input feature names, numeric columns only, at most ``REFERENCE_MAX_ROWS`` rows drawn
-   from the training rows);
+4. evaluate on the own test split and on the frozen held-out set;
+5. log (explicit ``MlflowClient``, no process-global state) params, metrics, lineage tags
+   (seed, world seed, git commit, image, job key), the training and held-out sets as dataset
+   inputs, the model (skops format; the drift reference inside it too) and the drift
+   reference at ``drift/reference.csv`` (numeric model inputs minus calendar features);
 6. register a new version of ``model_name``;
-7. the promotion gate: evaluate the current ``champion`` on *this run's* held-out set (so both
-   are judged on the same rows) and move the alias only if the new version is strictly better
-   on the task's gate metric (lower ``mae`` for demand, higher ``accuracy`` for iris). If the
-   champion cannot be loaded or scored, its logged metric is used instead; if that is missing
-   too, the alias stays put. The decision is recorded as model-version tags (``PROMOTION_TAGS``)
-   on the new version and as tags on the run.
+7. the promotion gate (``ml.gate``), under the registry lock: re-read the alias, score the
+   champion on the same frozen rows, promote only on a significant paired gain (bootstrap by
+   default), compare-and-set the alias. Any registry error other than "model/alias not
+   found" aborts (``PromotionAborted``): the alias stays, the version and run record why.
 
-Two trainings racing on the same model name can both read the same champion; the later
-``set_registered_model_alias`` wins. Run one training per model name at a time.
+Before step 1, runs a killed training left RUNNING (same job key, or a stale heartbeat) are
+marked FAILED and versions without a decision ``abandoned``; a retry of a finished job returns
+its result without a new version; a non-primary node of a multi-node job does nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ml.tasks import Split, TaskSpec, get_task
+from ml.gate import (
+    GateConfig,
+    PromotionAborted,
+    PromotionLock,
+    PromotionRefused,
+    is_no_champion,
+    primary_node,
+    significance,
+)
+from ml.tasks import Split, TaskSpec, exclude_keys, get_task
 
 __all__ = [
     "CHAMPION_ALIAS",
@@ -49,6 +61,10 @@ __all__ = [
     "TrainResult",
     "drift_reference_uri",
     "thread_limits",
+    "GateConfig",
+    "PromotionAborted",
+    "PromotionRefused",
+    "lineage_tags",
     "train",
 ]
 
@@ -58,6 +74,11 @@ CHAMPION_ALIAS = "champion"
 #: Where the drift reference lives inside the run's artifacts (the serving app reads it).
 REFERENCE_ARTIFACT = "drift/reference.csv"
 REFERENCE_MAX_ROWS = 5_000
+#: The model's directory in the run; the reference is also kept inside it.
+MODEL_ARTIFACT = "model"
+REFERENCE_IN_MODEL = "drift/reference.csv"
+#: Folder of the frozen held-out set in its own run.
+HOLDOUT_DIR = "holdout"
 #: Model-version tags written by the promotion gate.
 PROMOTION_TAGS = (
     "promotion.decision",  # "promoted" | "rejected"
@@ -91,6 +112,7 @@ class TrainResult:
     reason: str
     metrics: dict[str, float] = field(default_factory=dict)
     model_uri: str = ""  # models:/<name>/<version>
+    decision: str = ""  # promoted | rejected | already done | skipped
 
 
 def _step(n: int, total: int, message: str) -> float:
@@ -158,9 +180,7 @@ def _reference_sample(x_train: pd.DataFrame, seed: int) -> pd.DataFrame:
     return numeric.reset_index(drop=True)
 
 
-def _log_params(spec: TaskSpec, pipeline: Any, split: Split, rows: int | None, seed: int) -> None:
-    import mlflow
-
+def _params(spec: TaskSpec, pipeline: Any, split: Split, rows: int | None, seed: int) -> dict[str, str]:
     estimator = pipeline.steps[-1][1]
     params: dict[str, Any] = {
         "task": spec.name,
@@ -175,105 +195,286 @@ def _log_params(spec: TaskSpec, pipeline: Any, split: Split, rows: int | None, s
     for key, value in estimator.get_params(deep=False).items():
         if value is None or isinstance(value, (bool, int, float, str, list, tuple)):
             params[f"model.{key}"] = value
-    mlflow.log_params(params)
+    return {k: str(v)[:6000] for k, v in params.items()}
 
 
-def _champion_score(
-    client: Any, spec: TaskSpec, model_name: str, split: Split
-) -> tuple[str | None, float | None, str]:
-    """(champion version, its gate metric, basis) — version None when there is no champion."""
-    import mlflow
+def _git_commit() -> str:
+    """The commit the code came from: ``ML_GIT_COMMIT`` (set by the image build), else git."""
+    if os.environ.get("ML_GIT_COMMIT"):
+        return os.environ["ML_GIT_COMMIT"]
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True,
+            text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+
+
+def lineage_tags(seed: int, job_key: str) -> dict[str, str]:
+    """Lineage written on every run: seed, world seed, git commit, image, job key."""
+    commit = _git_commit()
+    return {
+        "ml.seed": str(seed),
+        "ml.world_seed": "0",
+        "ml.git_commit": commit,
+        "mlflow.source.git.commit": commit,
+        # The launcher passes the image it runs (ideally by digest, repo@sha256:...).
+        "ml.image": os.environ.get("ML_IMAGE_URI", "none"),
+        "ml.image_digest": os.environ.get("ML_IMAGE_URI", "").partition("@")[2] or "unknown",
+        "ml.job_key": job_key,
+    }
+
+
+def _dataset_input(frame: pd.DataFrame, name: str, target: str, context: str, source: str) -> Any:
+    """An MLflow ``DatasetInput`` for ``frame`` (digest computed by MLflow)."""
+    import mlflow.data
+    from mlflow.data.code_dataset_source import CodeDatasetSource
+    from mlflow.entities import DatasetInput, InputTag
+
+    # The source is described, not resolved: a run artifact or a generator call.
+    dataset = mlflow.data.from_pandas(
+        frame, name=name, targets=target, source=CodeDatasetSource(tags={"ml.source": source})
+    )
+    return DatasetInput(
+        dataset=dataset._to_mlflow_entity(),
+        tags=[InputTag(key="mlflow.data.context", value=context)],
+    )
+
+
+def _experiment_id(client: Any, name: str) -> str:
+    from mlflow.exceptions import MlflowException
+
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    try:
+        return client.create_experiment(name)
+    except MlflowException as exc:  # created meanwhile by a concurrent training
+        if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+            raise
+        return client.get_experiment_by_name(name).experiment_id
+
+
+def _registered_model(client: Any, model_name: str) -> Any | None:
+    """The registered model, or None when the server says it does not exist (fail closed)."""
     from mlflow.exceptions import MlflowException
 
     try:
-        champion = client.get_model_version_by_alias(model_name, CHAMPION_ALIAS)
-    except MlflowException:
-        return None, None, "no champion"
+        return client.get_registered_model(model_name)
+    except MlflowException as exc:
+        if is_no_champion(exc):
+            return None
+        raise PromotionAborted(f"cannot read registered model {model_name!r}: {_line(exc)}") from None
+
+
+def _line(exc: BaseException) -> str:
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    return text[:300]
+
+
+def _check_identity(model: Any | None, spec: TaskSpec, schema_json: str, model_name: str) -> None:
+    """Refuse a candidate of another task or input signature than the registered model's."""
+    if model is None:
+        return
+    tags = model.tags or {}
+    task = tags.get("ml.task")
+    if task and task != spec.name:
+        raise PromotionRefused(
+            f"registered model {model_name!r} is a {task!r} model; refusing a {spec.name!r} candidate"
+        )
+    schema = tags.get("ml.input_schema")
+    if schema and json.loads(schema) != json.loads(schema_json):
+        raise PromotionRefused(
+            f"registered model {model_name!r} takes inputs {schema}; the candidate takes {schema_json}"
+        )
+
+
+def _holdout(client: Any, spec: TaskSpec, model_name: str, experiment_id: str, schema_json: str,
+             gate: GateConfig) -> tuple[pd.DataFrame, str, str]:
+    """The frozen held-out set of ``model_name`` (created once, under the promotion lock):
+    (frame, version, run id holding ``holdout/holdout.csv``)."""
+    model = _registered_model(client, model_name)
+    if model is None or "ml.holdout.run_id" not in (model.tags or {}):
+        with PromotionLock(client, model_name, ttl_s=gate.lock_ttl_s, wait_s=gate.lock_wait_s):
+            model = _registered_model(client, model_name)
+            if model is None:
+                from mlflow.exceptions import MlflowException
+
+                try:
+                    client.create_registered_model(
+                        model_name, tags={"ml.task": spec.name, "ml.input_schema": schema_json}
+                    )
+                except MlflowException as exc:
+                    if getattr(exc, "error_code", "") != "RESOURCE_ALREADY_EXISTS":
+                        raise
+                model = client.get_registered_model(model_name)
+            tags = model.tags or {}
+            if "ml.holdout.run_id" not in tags:
+                frame = spec.holdout()
+                run = client.create_run(
+                    experiment_id, run_name=f"{model_name}-holdout-v1",
+                    tags={"ml.kind": "holdout", "ml.model_name": model_name},
+                )
+                with tempfile.TemporaryDirectory() as tmp:
+                    path = Path(tmp) / "holdout.csv"
+                    frame.to_csv(path, index=False)
+                    client.log_artifact(run.info.run_id, str(path), artifact_path=HOLDOUT_DIR)
+                client.set_terminated(run.info.run_id, "FINISHED")
+                for key, value in {
+                    "ml.task": spec.name, "ml.input_schema": schema_json,
+                    "ml.holdout.run_id": run.info.run_id, "ml.holdout.version": "1",
+                    "ml.holdout.rows": str(len(frame)),
+                }.items():
+                    client.set_registered_model_tag(model_name, key, value)
+                model = client.get_registered_model(model_name)
+    tags = model.tags
+    run_id, version = tags["ml.holdout.run_id"], tags.get("ml.holdout.version", "1")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = client.download_artifacts(run_id, f"{HOLDOUT_DIR}/holdout.csv", tmp)
+        frame = pd.read_csv(path)
+    for col in spec.key_columns:
+        if col == "date" and col in frame:
+            frame[col] = pd.to_datetime(frame[col])
+    return frame, version, run_id
+
+
+def _recover(client: Any, experiment_id: str, model_name: str, job_key: str, stale_after_s: float) -> None:
+    """Mark what a killed training left behind: RUNNING runs of this job key (a retry of a
+    job that died) or with a heartbeat older than ``stale_after_s`` become FAILED, and their
+    versions, and every version left without a decision by a run that is not running, are
+    tagged ``promotion.decision=abandoned``."""
+    now = time.time()
+    running = client.search_runs(
+        [experiment_id], f"attributes.status = 'RUNNING' and tags.`ml.model_name` = '{model_name}'"
+    )
+    dead: dict[str, str] = {}
+    for run in running:
+        tags = run.data.tags
+        beat = float(tags.get("ml.heartbeat", run.info.start_time / 1000.0))
+        if job_key and tags.get("ml.job_key") == job_key:
+            dead[run.info.run_id] = f"a retry of job {job_key} found this run still RUNNING"
+        elif now - beat > stale_after_s:
+            dead[run.info.run_id] = f"no heartbeat for {now - beat:.0f}s (> {stale_after_s:.0f}s)"
+    for run_id, why in dead.items():
+        log.warning("marking run %s FAILED: %s", run_id, why)
+        client.set_tag(run_id, "promotion.decision", "abandoned")
+        client.set_tag(run_id, "promotion.reason", f"training interrupted: {why}")
+        client.set_terminated(run_id, "FAILED")
+    if _registered_model(client, model_name) is None:
+        return
+    for mv in client.search_model_versions(f"name = '{model_name}'"):
+        if "promotion.decision" in (mv.tags or {}):
+            continue
+        if mv.run_id in dead:
+            why = dead[mv.run_id]
+        else:
+            try:
+                status = client.get_run(mv.run_id).info.status if mv.run_id else "FAILED"
+            except Exception:
+                status = "FAILED"
+            if status == "RUNNING":
+                continue  # a live training is deciding it
+            why = f"its run ended {status} before the gate decided"
+        log.warning("version %s of %s has no decision: abandoned (%s)", mv.version, model_name, why)
+        client.set_model_version_tag(model_name, mv.version, "promotion.decision", "abandoned")
+        client.set_model_version_tag(model_name, mv.version, "promotion.reason", f"training interrupted: {why}")
+
+
+def _finished_result(client: Any, experiment_id: str, model_name: str, job_key: str, spec: TaskSpec) -> TrainResult | None:
+    """The result of an earlier, completed attempt of the same job (a Job retry): no new version."""
+    if not job_key:
+        return None
+    runs = client.search_runs(
+        [experiment_id],
+        f"attributes.status = 'FINISHED' and tags.`ml.job_key` = '{job_key}' "
+        f"and tags.`ml.model_name` = '{model_name}'",
+    )
+    for run in runs:
+        tags = run.data.tags
+        if tags.get("ml.version") and tags.get("promotion.decision") in ("promoted", "rejected"):
+            version = tags["ml.version"]
+            return TrainResult(
+                run_id=run.info.run_id, model_name=model_name, version=version,
+                promoted=tags["promotion.decision"] == "promoted",
+                metric_name=spec.gate_metric,
+                metric_value=float(run.data.metrics.get(f"holdout_{spec.gate_metric}", float("nan"))),
+                champion_version=tags.get("promotion.champion_after") or None,
+                reason=f"job {job_key} already completed as version {version}: {tags.get('promotion.reason', '')}",
+                metrics={}, model_uri=f"models:/{model_name}/{version}", decision="already done",
+            )
+    return None
+
+
+def _score_champion(client: Any, model_name: str, champion: Any, spec: TaskSpec,
+                    x_hold: pd.DataFrame) -> np.ndarray:
+    """The champion's predictions on the held-out rows; ``PromotionAborted`` if it cannot score."""
+    import mlflow.pyfunc
+
     try:
-        model = mlflow.pyfunc.load_model(f"models:/{model_name}@{CHAMPION_ALIAS}")
-        predictions = np.asarray(model.predict(split.x_test)).reshape(-1)
-        value = spec.evaluate(split.y_test.to_numpy(), predictions)[spec.gate_metric]
-        return champion.version, float(value), "same held-out set"
-    except Exception as exc:  # a champion of another shape or flavour: fall back
-        log.warning("could not score champion v%s on this held-out set (%s)", champion.version, exc)
-    logged = None
-    if champion.run_id:
-        logged = client.get_run(champion.run_id).data.metrics.get(spec.gate_metric)
-    return champion.version, (float(logged) if logged is not None else None), "champion's logged metric"
-
-
-def _gate(
-    client: Any,
-    spec: TaskSpec,
-    model_name: str,
-    version: str,
-    candidate: float,
-    split: Split,
-    min_improvement: float,
-) -> tuple[bool, str, str | None, dict[str, str]]:
-    champ_version, champ_value, basis = _champion_score(client, spec, model_name, split)
-    metric = spec.gate_metric
-    direction = "higher" if spec.greater_is_better else "lower"
-    if champ_version is None:
-        promoted, reason = True, f"no {CHAMPION_ALIAS} yet; version {version} becomes it"
-    elif champ_value is None:
-        promoted = False
-        reason = f"{CHAMPION_ALIAS} v{champ_version} has no {metric} to compare; alias left in place"
-    elif spec.better(candidate, champ_value, min_improvement):
-        promoted = True
-        reason = (
-            f"{metric} {candidate:.6g} beats {CHAMPION_ALIAS} v{champ_version} "
-            f"({champ_value:.6g}, {direction} is better, {basis})"
-        )
-    else:
-        promoted = False
-        reason = (
-            f"{metric} {candidate:.6g} does not beat {CHAMPION_ALIAS} v{champ_version} "
-            f"({champ_value:.6g}, {direction} is better, {basis})"
-        )
-    tags = {
-        "promotion.decision": "promoted" if promoted else "rejected",
-        "promotion.reason": reason,
-        "promotion.metric": metric,
-        "promotion.candidate_value": repr(float(candidate)),
-        "promotion.champion_value": "" if champ_value is None else repr(float(champ_value)),
-        "promotion.champion_version": champ_version or "",
-        "promotion.basis": basis,
-    }
-    return promoted, reason, (version if promoted else champ_version), tags
-
-
-def _log_run(
-    spec: TaskSpec,
-    pipeline: Any,
-    split: Split,
-    metrics: dict[str, float],
-    rows: int | None,
-    seed: int,
-) -> tuple[str, str]:
-    """Log params, metrics, model and drift reference in a new run: (run_id, logged model URI)."""
-    import mlflow
-    from mlflow.models import infer_signature
-
-    with mlflow.start_run() as run, _env(MLFLOW_LOG_UV_FILES="false"):
-        _log_params(spec, pipeline, split, rows, seed)
-        mlflow.log_metrics(metrics)
-        example = split.x_train.head(5)
-        info = mlflow.sklearn.log_model(
-            pipeline,
-            name="model",
-            signature=infer_signature(example, pipeline.predict(example)),
-            input_example=example,
-            serialization_format="skops",
-            skops_trusted_types=_trusted_types(pipeline),
-            pip_requirements=_pip_requirements(),
-        )
-        folder, filename = REFERENCE_ARTIFACT.rsplit("/", 1)
         with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / filename
-            _reference_sample(split.x_train, seed).to_csv(path, index=False)
-            mlflow.log_artifact(str(path), artifact_path=folder)
-        return run.info.run_id, info.model_uri
+            path = client.download_artifacts(champion.run_id, MODEL_ARTIFACT, tmp)
+            model = mlflow.pyfunc.load_model(path)
+            return np.asarray(model.predict(x_hold)).reshape(-1)
+    except Exception as exc:
+        raise PromotionAborted(
+            f"cannot score {CHAMPION_ALIAS} v{champion.version} on the held-out set: {_line(exc)}"
+        ) from None
+
+
+def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, holdout: pd.DataFrame,
+                 x_hold: pd.DataFrame, candidate_pred: np.ndarray, gate: GateConfig) -> tuple[bool, str, str | None, dict[str, str]]:
+    """Decide under the promotion lock: re-read the alias, score both models on the frozen
+    held-out rows, test the paired gain, move the alias (compare-and-set)."""
+    from mlflow.exceptions import MlflowException
+
+    y = holdout[spec.target].to_numpy()
+    metric = spec.gate_metric
+    cand_value = float(spec.evaluate(y, candidate_pred)[metric])
+    try:
+        champion = client.get_model_version_by_alias(model_name, CHAMPION_ALIAS)
+    except MlflowException as exc:
+        if not is_no_champion(exc):
+            raise PromotionAborted(f"cannot read {model_name}@{CHAMPION_ALIAS}: {_line(exc)}") from None
+        champion = None
+    base = {"promotion.metric": metric, "promotion.candidate_value": repr(cand_value),
+            "promotion.gate": json.dumps(asdict(gate))}
+    if champion is None:
+        reason = f"no {CHAMPION_ALIAS} yet; version {version} becomes it"
+        tags = {**base, "promotion.decision": "promoted", "promotion.reason": reason,
+                "promotion.champion_value": "", "promotion.champion_version": "",
+                "promotion.basis": "no champion"}
+        client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+        return True, reason, version, tags
+    if champion.version == version:
+        raise PromotionAborted(f"version {version} already holds {CHAMPION_ALIAS}")
+    champ_pred = _score_champion(client, model_name, champion, spec, x_hold)
+    champ_value = float(spec.evaluate(y, champ_pred)[metric])
+    sig = significance(spec.row_loss(y, champ_pred), spec.row_loss(y, candidate_pred), gate,
+                       seed=int(version))
+    direction = "higher" if spec.greater_is_better else "lower"
+    verb = "beats" if sig.significant else "does not beat"
+    reason = (
+        f"{metric} {cand_value:.6g} {verb} {CHAMPION_ALIAS} v{champion.version} ({champ_value:.6g}, "
+        f"{direction} is better, same frozen held-out set, {sig.test} gain {sig.mean_gain:.4g} "
+        f"lower bound {sig.ci_low:.4g} p={sig.p_value:.3g} alpha={gate.alpha})"
+    )
+    tags = {**base, **sig.tags(), "promotion.decision": "promoted" if sig.significant else "rejected",
+            "promotion.reason": reason, "promotion.champion_value": repr(champ_value),
+            "promotion.champion_version": champion.version, "promotion.basis": "same held-out set"}
+    if sig.significant:
+        # Compare-and-set: the alias must still point where it did when we scored.
+        now = client.get_model_version_by_alias(model_name, CHAMPION_ALIAS).version
+        if now != champion.version:
+            raise PromotionAborted(
+                f"{CHAMPION_ALIAS} moved from v{champion.version} to v{now} during the gate; not overwritten"
+            )
+        client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+        return True, reason, version, tags
+    return False, reason, champion.version, tags
 
 
 def train(
@@ -287,16 +488,26 @@ def train(
     test_size: float = 0.2,
     params: dict[str, Any] | None = None,
     min_improvement: float = 0.0,
+    gate: GateConfig | None = None,
+    data: pd.DataFrame | None = None,
+    data_source: str | None = None,
+    job_key: str | None = None,
+    stale_after_s: float = 6 * 3600.0,
 ) -> TrainResult:
     """Run the training steps in the module docstring and return what happened.
 
-    ``tracking_uri`` None uses ``MLFLOW_TRACKING_URI`` (or MLflow's own default); it is also used
-    as the registry URI. ``rows`` None takes the task's default (100,000 for demand, all 150 for
-    iris). ``params`` overrides estimator hyper-parameters (e.g. ``{"max_iter": 5}``).
-    ``experiment`` defaults to ``model_name``. ``min_improvement`` is the margin by which the
-    new version must beat the champion.
+    ``tracking_uri`` None uses ``MLFLOW_TRACKING_URI``; one of them is required (no local
+    ``mlflow.db`` is ever created). It is also the registry URI; the library uses an explicit
+    ``MlflowClient`` and never sets MLflow's process-global state. ``rows`` None takes the
+    task's default. ``params`` overrides estimator hyper-parameters. ``gate`` says how the
+    promotion decides (``min_improvement`` is a shortcut for its margin). ``data`` trains on
+    these rows (features + target, e.g. recent labelled traffic) instead of the task's
+    generator; ``data_source`` names where they came from (logged with the dataset input).
+    ``job_key`` identifies one job across retries (default: ``ML_JOB_KEY``, SageMaker's
+    ``TRAINING_JOB_NAME``, Azure ML's ``AZUREML_RUN_ID``).
     """
-    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.models import infer_signature
 
     spec = get_task(task)
     if not model_name:
@@ -305,44 +516,104 @@ def train(
         raise ValueError(f"test_size must be within (0, 1), got {test_size}")
     if rows is not None and rows < 10:
         raise ValueError(f"rows must be >= 10, got {rows}")
+    gate = gate or GateConfig(min_improvement=min_improvement)
     rows = rows if rows is not None else spec.default_rows
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-    if uri:
-        mlflow.set_tracking_uri(uri)
-        mlflow.set_registry_uri(uri)
+    if not uri:
+        raise ValueError("no tracking URI: pass tracking_uri or set MLFLOW_TRACKING_URI")
+    job_key = job_key if job_key is not None else next(
+        (os.environ[k] for k in ("ML_JOB_KEY", "TRAINING_JOB_NAME", "AZUREML_RUN_ID") if os.environ.get(k)), ""
+    )
+    primary, why = primary_node()
+    if not primary:
+        log.info("not the primary node (%s): nothing to train or register", why)
+        return TrainResult("", model_name, "", False, spec.gate_metric, float("nan"), None,
+                           f"not the primary node ({why}); only the first node trains and registers",
+                           decision="skipped")
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     n = _TOTAL_STEPS
 
+    experiment_id = _experiment_id(client, experiment or model_name)
+    _recover(client, experiment_id, model_name, job_key, stale_after_s)
+    done = _finished_result(client, experiment_id, model_name, job_key, spec)
+    if done is not None:
+        log.info("%s", done.reason)
+        return done
+
     t0 = _step(1, n, f"loading {spec.name} data (rows={rows or 'all'}, seed={seed})")
-    frame = spec.load(rows, seed)
-    t1 = _step(2, n, f"splitting {len(frame)} rows")
+    probe = spec.load(min(rows or 200, 200), seed) if data is None else data
+    schema_json = infer_signature(
+        spec.split(probe, test_size, seed).x_train.head(5)
+    ).inputs.to_json()
+    _check_identity(_registered_model(client, model_name), spec, schema_json, model_name)
+    holdout, holdout_version, holdout_run = _holdout(client, spec, model_name, experiment_id, schema_json, gate)
+    if data is None:
+        frame = spec.load(rows, seed, holdout)
+        source = f"ml.data synthetic {spec.name} rows={rows} seed={seed}"
+    else:
+        frame = exclude_keys(data, holdout, spec.key_columns)
+        source = data_source or "caller-supplied frame"
+    t1 = _step(2, n, f"splitting {len(frame)} rows (held-out rows of {model_name} excluded)")
     split = spec.split(frame, test_size, seed)
     pipeline = spec.build(seed, dict(params or {}))
     with thread_limits(len(split.x_train)):
         t2 = _step(3, n, f"fitting {type(pipeline[-1]).__name__} on {len(split.x_train)} rows")
         pipeline.fit(split.x_train, split.y_train)
-        t3 = _step(4, n, f"evaluating on {len(split.x_test)} held-out rows")
+        t3 = _step(4, n, f"evaluating on {len(split.x_test)} own test rows and {len(holdout)} frozen held-out rows")
         metrics = spec.evaluate(split.y_test.to_numpy(), pipeline.predict(split.x_test))
+        x_hold = holdout[list(spec.features)].astype(split.x_train.dtypes.to_dict())
+        hold_pred = np.asarray(pipeline.predict(x_hold)).reshape(-1)
+        hold_metrics = spec.evaluate(holdout[spec.target].to_numpy(), hold_pred)
+        metrics.update({f"holdout_{k}": v for k, v in hold_metrics.items()})
         log.info("      %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
         timings = {"load_seconds": t1 - t0, "split_seconds": t2 - t1, "fit_seconds": t3 - t2}
 
-        mlflow.set_experiment(experiment or model_name)
-        _step(5, n, f"logging run to {mlflow.get_tracking_uri()}")
-        run_id, logged_uri = _log_run(spec, pipeline, split, {**metrics, **timings}, rows, seed)
-
+    _step(5, n, f"logging run to {uri}")
+    run = client.create_run(
+        experiment_id, tags={**lineage_tags(seed, job_key), "ml.model_name": model_name,
+                             "ml.heartbeat": repr(time.time())},
+    )
+    run_id = run.info.run_id
+    try:
+        _log_run(client, run_id, spec, pipeline, split, {**metrics, **timings}, rows, seed,
+                 frame, source, holdout, f"{model_name}-holdout-v{holdout_version}", holdout_run)
         _step(6, n, f"registering a new version of {model_name!r}")
-        client = mlflow.MlflowClient()
-        version = str(mlflow.register_model(logged_uri, model_name).version)
-
-        _step(7, n, f"promotion gate on {spec.gate_metric} for version {version}")
-        candidate = metrics[spec.gate_metric]
-        promoted, reason, champion_version, tags = _gate(
-            client, spec, model_name, version, candidate, split, min_improvement
+        mv = client.create_model_version(
+            model_name, source=f"{run.info.artifact_uri}/{MODEL_ARTIFACT}", run_id=run_id,
+            tags={"ml.drift_reference": f"{MODEL_ARTIFACT}/{REFERENCE_IN_MODEL}", "ml.task": spec.name},
         )
+        version = str(mv.version)
+        client.set_tag(run_id, "ml.version", version)
+        client.set_tag(run_id, "ml.heartbeat", repr(time.time()))
+    except BaseException:
+        client.set_terminated(run_id, "FAILED")
+        raise
+
+    _step(7, n, f"promotion gate on {spec.gate_metric} for version {version} ({gate.test}, alpha={gate.alpha})")
+    try:
+        with PromotionLock(client, model_name, ttl_s=gate.lock_ttl_s, wait_s=gate.lock_wait_s):
+            promoted, reason, champion_version, tags = _gate_locked(
+                client, spec, model_name, version, holdout, x_hold, hold_pred, gate
+            )
+    except (PromotionAborted, Exception) as exc:
+        why = exc if isinstance(exc, PromotionAborted) else PromotionAborted(_line(exc))
+        for target in (lambda k, v: client.set_model_version_tag(model_name, version, k, v),
+                       lambda k, v: client.set_tag(run_id, k, v)):
+            try:
+                target("promotion.decision", "aborted")
+                target("promotion.reason", f"gate aborted, alias left in place: {why}")
+            except Exception as inner:  # the registry may be the thing failing
+                log.warning("could not record the aborted decision: %s", _line(inner))
+        try:
+            client.set_terminated(run_id, "FAILED")
+        except Exception as inner:
+            log.warning("could not mark run %s FAILED: %s", run_id, _line(inner))
+        raise why from None
+    tags["promotion.champion_after"] = champion_version or ""
     for key, value in tags.items():
         client.set_model_version_tag(model_name, version, key, value)
         client.set_tag(run_id, key, value)
-    if promoted:
-        client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+    client.set_terminated(run_id, "FINISHED")
     log.info("      %s: %s", tags["promotion.decision"], reason)
     return TrainResult(
         run_id=run_id,
@@ -350,12 +621,56 @@ def train(
         version=version,
         promoted=promoted,
         metric_name=spec.gate_metric,
-        metric_value=float(candidate),
+        metric_value=float(hold_metrics[spec.gate_metric]),
         champion_version=champion_version,
         reason=reason,
         metrics=metrics,
         model_uri=f"models:/{model_name}/{version}",
+        decision=tags["promotion.decision"],
     )
+
+
+def _log_run(client: Any, run_id: str, spec: TaskSpec, pipeline: Any, split: Split,
+             metrics: dict[str, float], rows: int | None, seed: int, frame: pd.DataFrame,
+             source: str, holdout: pd.DataFrame, holdout_name: str, holdout_run: str) -> None:
+    """Params, metrics, dataset inputs, the model (with its drift reference) and the reference."""
+    import mlflow.sklearn
+    from mlflow.entities import Metric, Param
+    from mlflow.models import infer_signature
+
+    now = int(time.time() * 1000)
+    client.log_batch(
+        run_id,
+        metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+        params=[Param(k, v) for k, v in _params(spec, pipeline, split, rows, seed).items()],
+    )
+    client.log_inputs(run_id, datasets=[
+        _dataset_input(frame, f"{spec.name}-train", spec.target, "training", source),
+        _dataset_input(holdout, holdout_name, spec.target, "evaluation",
+                       f"runs:/{holdout_run}/{HOLDOUT_DIR}/holdout.csv"),
+    ])
+    example = split.x_train.head(5)
+    # Calendar features are not compared (ml.drift docstring): they stay out of the reference.
+    reference = _reference_sample(split.x_train.drop(columns=list(spec.calendar_features)), seed)
+    with tempfile.TemporaryDirectory() as tmp, _env(MLFLOW_LOG_UV_FILES="false"):
+        model_dir = Path(tmp) / MODEL_ARTIFACT
+        mlflow.sklearn.save_model(
+            pipeline,
+            str(model_dir),
+            signature=infer_signature(example, pipeline.predict(example)),
+            input_example=example,
+            serialization_format="skops",
+            skops_trusted_types=_trusted_types(pipeline),
+            pip_requirements=_pip_requirements(),
+        )
+        # The drift reference travels with the model, not only with the run.
+        (model_dir / REFERENCE_IN_MODEL).parent.mkdir(parents=True, exist_ok=True)
+        reference.to_csv(model_dir / REFERENCE_IN_MODEL, index=False)
+        client.log_artifacts(run_id, str(model_dir), artifact_path=MODEL_ARTIFACT)
+        folder, filename = REFERENCE_ARTIFACT.rsplit("/", 1)
+        path = Path(tmp) / filename
+        reference.to_csv(path, index=False)
+        client.log_artifact(run_id, str(path), artifact_path=folder)
 
 
 def drift_reference_uri(

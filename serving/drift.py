@@ -5,6 +5,11 @@ preallocated ``(window, features)`` float64 array, wrapping around, under a lock
 for long. No allocation grows with traffic. ``check`` copies the window and runs
 ``ml.drift.DriftReference.compare`` (KS + PSI per feature, vectorised) — the app calls it from a
 background task in a worker thread every ``drift_interval_s``, never from a request.
+
+The verdict's settings come from ``SERVING_DRIFT_P_THRESHOLD`` / ``SERVING_DRIFT_CORRECTION`` /
+``SERVING_DRIFT_PSI_THRESHOLD`` (``serving.contract.DRIFT_SETTINGS_ENV``); a bad value disables
+drift with one line naming the variable and the allowed values. ``status()`` is a
+``serving.contract.DriftStatus``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,33 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+
+from serving.contract import DRIFT_SETTINGS_ENV, DriftStatus
+
+
+def drift_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The verdict settings from the environment; ``ValueError`` naming the bad variable."""
+    import os
+
+    env = os.environ if env is None else env
+    out: dict[str, Any] = {}
+    for name, (var, default) in DRIFT_SETTINGS_ENV.items():
+        raw = env.get(var, default).strip()
+        if name == "correction":
+            if raw not in ("bh", "bonferroni", "none"):
+                raise ValueError(f"{var}={raw!r}: allowed values are bh, bonferroni, none")
+            out[name] = raw
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = float("nan")
+        if name == "p_threshold" and not 0.0 < value < 1.0:
+            raise ValueError(f"{var}={raw!r}: must be a number within (0, 1)")
+        if name == "psi_threshold" and not value >= 0.0:
+            raise ValueError(f"{var}={raw!r}: must be a number >= 0")
+        out[name] = value
+    return out
 
 
 class RingBuffer:
@@ -73,7 +105,13 @@ class RingBuffer:
 class DriftMonitor:
     """A reference plus a window of recent inputs; ``check`` compares them."""
 
-    def __init__(self, reference: Any | None, window: int, min_rows: int, reason: str | None = None) -> None:
+    def __init__(self, reference: Any | None, window: int, min_rows: int, reason: str | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        if reference is not None:
+            try:
+                reference = reference.configured(**drift_settings(env))
+            except ValueError as exc:
+                reference, reason = None, f"drift disabled: {exc}"
         self.reference = reference  # ml.drift.DriftReference or None
         self.reason = reason  # why there is no reference
         self.min_rows = min_rows
@@ -111,18 +149,21 @@ class DriftMonitor:
         return report
 
     def status(self) -> dict[str, Any]:
-        return {
-            "enabled": self.reference is not None,
-            "reason": self.reason,
-            "features": self.features,
-            "window_rows": 0 if self.buffer is None else len(self.buffer),
-            "window_capacity": 0 if self.buffer is None else self.buffer.capacity,
-            "rows_seen": 0 if self.buffer is None else self.buffer.total,
-            "min_rows": self.min_rows,
-            "checked_at": None if self.checked_at is None else time.strftime(
+        report = self.report
+        return DriftStatus(
+            enabled=self.reference is not None,
+            drifted=None if report is None else bool(report["drifted"]),
+            n_current=0 if report is None else int(report["n_current"]),
+            window_rows=0 if self.buffer is None else len(self.buffer),
+            window_capacity=0 if self.buffer is None else self.buffer.capacity,
+            min_rows=self.min_rows,
+            rows_seen=0 if self.buffer is None else self.buffer.total,
+            drifted_features=[] if report is None else list(report["drifted_features"]),
+            features=self.features,
+            checked_at=None if self.checked_at is None else time.strftime(
                 "%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.checked_at)
             ),
-            "drifted": None if self.report is None else self.report["drifted"],
-            "report": self.report,
-            "error": self.error,
-        }
+            reason=self.reason,
+            error=self.error,
+            report=report,
+        ).to_dict()

@@ -12,6 +12,22 @@ the stack outputs, as the stack's execution role, with:
 - ``MLFLOW_TRACKING_URI`` set to the stack's tracking URI (for SageMaker managed MLflow that is
   the tracking server ARN; the image then needs the ``sagemaker-mlflow`` plugin).
 
+- the instance type checked against botocore's SageMaker service model (``TrainingInstanceType``),
+  and ``VolumeKmsKeyId`` left out for instance types with local (NVMe) storage, which SageMaker
+  refuses it for (``sagemaker.core.common_utils.instance_supports_kms`` decides; their local
+  volumes are encrypted by the instance's hardware);
+- ``VpcConfig`` from the stack's ``training_subnet_ids`` / ``training_security_group_ids``
+  outputs when the stack exports them (a job outside the VPC is refused by
+  ``sagemaker:VpcSubnets`` SCPs);
+- ``ML_JOB_KEY`` (one key across spot restarts: the gate then never registers twice) and
+  ``ML_IMAGE_URI`` (lineage) in the environment.
+
+Non-root user: SageMaker runs a bring-your-own training image as its ``USER`` (the image is
+10001); the SDK's ``ModelTrainer`` with ``SourceCode(command=...)`` stages a driver under
+``/opt/ml/input/data/code`` and runs it with ``/bin/sh`` (it does not chmod files it does not
+own); the job writes only to ``/opt/ml/model``, ``/opt/ml/output`` and ``/opt/ml/checkpoints``,
+which SageMaker creates writable. Not verified on AWS (nothing can be deployed from here).
+
 The SDK stages its small driver scripts under ``s3://<artifact_bucket>/training-code/``, so the
 caller needs write access to the artifact bucket (the bucket's default encryption applies).
 Without credentials the SDK wants ``SAGEMAKER_VALIDATE_ROLE=false`` and a region; the region
@@ -46,6 +62,20 @@ def _session(outputs: StackOutputs, boto_session: Any | None) -> Any:
     )
 
 
+def check_instance_type(instance_type: str) -> None:
+    """``ValueError`` in one line unless botocore's SageMaker model lists ``instance_type``."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    allowed = model.shape_for("TrainingInstanceType").enum
+    if instance_type not in allowed:
+        import difflib
+
+        near = difflib.get_close_matches(instance_type, allowed, n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise ValueError(f"--instance-type {instance_type!r} is not a SageMaker training instance type{hint}")
+
+
 def build_trainer(
     outputs: StackOutputs, config: LaunchConfig, *, boto_session: Any | None = None
 ) -> Any:
@@ -54,7 +84,16 @@ def build_trainer(
     from sagemaker.core.training.configs import Compute, SourceCode
     from sagemaker.train import ModelTrainer
 
+    from sagemaker.core.common_utils import instance_supports_kms
+    from sagemaker.core.training.configs import Networking
+
     outputs.require(*REQUIRED_KEYS["aws"], purpose="a SageMaker training job")
+    check_instance_type(config.instance_type)
+    subnets = [s for s in (outputs.training_subnet_ids or "").split(",") if s]
+    groups = [g for g in (outputs.training_security_group_ids or "").split(",") if g]
+    if bool(subnets) != bool(groups):
+        raise ValueError("stack outputs training_subnet_ids and training_security_group_ids must be given together")
+    networking = Networking(subnets=subnets, security_group_ids=groups) if subnets else None
     bucket = outputs.artifact_bucket
     stopping = StoppingCondition(max_runtime_in_seconds=config.max_run_seconds)
     if config.use_spot:
@@ -83,7 +122,7 @@ def build_trainer(
             instance_type=config.instance_type,
             instance_count=config.instance_count,
             volume_size_in_gb=config.volume_size_gb,
-            volume_kms_key_id=outputs.kms_key_arn,
+            volume_kms_key_id=outputs.kms_key_arn if instance_supports_kms(config.instance_type) else None,
             enable_managed_spot_training=config.use_spot,
         ),
         stopping_condition=stopping,
@@ -93,9 +132,12 @@ def build_trainer(
             compression_type="GZIP",
         ),
         checkpoint_config=checkpoint,
+        networking=networking,
         environment={
             "MLFLOW_TRACKING_URI": outputs.mlflow_tracking_uri,
             "MLFLOW_EXPERIMENT_NAME": config.model_name,
+            "ML_JOB_KEY": f"{config.job_name}-{launch_id}",
+            "ML_IMAGE_URI": outputs.training_image_uri,
         },
     )
 

@@ -57,6 +57,9 @@ class StackOutputs:
     azure_resource_group: str | None = None
     azureml_workspace_name: str | None = None
     azureml_compute_name: str | None = None
+    #: aws: comma-separated private subnets / security groups for the job's VpcConfig.
+    training_subnet_ids: str | None = None
+    training_security_group_ids: str | None = None
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> StackOutputs:
@@ -70,6 +73,8 @@ class StackOutputs:
                 kwargs[f.name] = None
             elif isinstance(value, (str, int)):
                 kwargs[f.name] = str(value)
+            elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+                kwargs[f.name] = ",".join(value) or None
             else:
                 raise OutputsError(f"stack output {f.name!r} must be a string, got {type(value).__name__}")
         return cls(**kwargs)

@@ -31,7 +31,7 @@ def test_ks_matches_scipy_on_fixed_samples(n_ref, n_cur, shift):
     # Columns 2 and 3 are discrete, so both samples share many tied values.
     ref[:, 2], cur[:, 2] = np.round(ref[:, 2]), np.round(cur[:, 2])
     ref[:, 3], cur[:, 3] = rng.integers(0, 3, n_ref), rng.integers(0, 3, n_cur)
-    report = compute_drift(ref, cur, _names(4))
+    report = compute_drift(ref, cur, _names(4), categorical=())
     for j, feature in enumerate(report.features):
         asymp = stats.ks_2samp(ref[:, j], cur[:, j], method="asymp")
         default = stats.ks_2samp(ref[:, j], cur[:, j])
@@ -50,7 +50,7 @@ def test_ks_matches_scipy_on_fixed_samples(n_ref, n_cur, shift):
 def test_ks_statistic_equals_scipy_for_arbitrary_tied_samples(ref, n_cur, seed):
     rng = np.random.default_rng(seed)
     cur = rng.integers(-6, 7, size=(n_cur, ref.shape[1])).astype(np.float64)
-    report = compute_drift(ref, cur, _names(ref.shape[1]), psi_threshold=math.inf)
+    report = compute_drift(ref, cur, _names(ref.shape[1]), psi_threshold=math.inf, categorical=())
     for j, feature in enumerate(report.features):
         expected = stats.ks_2samp(ref[:, j], cur[:, j], method="asymp")
         assert feature.ks_statistic == pytest.approx(expected.statistic, abs=1e-12)
@@ -151,7 +151,7 @@ def test_report_is_json_safe_and_names_thresholds():
     assert data["correction"] == "bonferroni"
     assert (data["n_reference"], data["n_current"]) == (200, 100)
     assert [f["name"] for f in data["features"]] == ["a", "b"]
-    assert set(data["features"][0]) == {"name", "ks_statistic", "p_value", "adjusted_p_value", "psi", "drifted"}
+    assert set(data["features"][0]) == {"name", "ks_statistic", "p_value", "adjusted_p_value", "psi", "drifted", "test"}
 
 
 def test_compare_accepts_a_frame_in_any_column_order_and_the_csv_reference(tmp_path):
@@ -186,3 +186,59 @@ def test_compare_accepts_a_frame_in_any_column_order_and_the_csv_reference(tmp_p
 def test_bad_input_raises_a_clear_value_error(ref, cur, names, kwargs, message):
     with pytest.raises(ValueError, match=message):
         compute_drift(ref, cur, names, **kwargs)
+
+
+# --- categorical columns, the verdict's false-alarm rate at the service's windows -----------------
+
+
+def test_chi_square_on_a_categorical_column_matches_scipy():
+    rng = np.random.default_rng(3)
+    ref = rng.integers(0, 4, size=(3_000, 1)).astype(float)
+    cur = rng.choice(4, size=(400, 1), p=[0.4, 0.2, 0.2, 0.2]).astype(float)
+    feature = compute_drift(ref, cur, ["c"]).features[0]
+    assert feature.test == "chi2"
+    table = np.array([[np.sum(ref == v) for v in range(4)], [np.sum(cur == v) for v in range(4)]])
+    oracle = stats.chi2_contingency(table, correction=False)
+    assert feature.ks_statistic == pytest.approx(oracle.statistic, rel=1e-12)
+    assert feature.p_value == pytest.approx(oracle.pvalue, rel=1e-12)
+
+
+def test_a_rare_binary_feature_going_to_always_on_is_detected():
+    # promo at 10% -> 100%: PSI with 10 quantile bins was exactly 0 here (one bin), KS barely tests it.
+    rng = np.random.default_rng(4)
+    ref = (rng.random((5_000, 1)) < 0.1).astype(float)
+    cur = np.ones((100, 1))
+    report = compute_drift(ref, cur, ["promo"])
+    assert report.drifted and report.features[0].test == "chi2"
+
+
+@pytest.mark.parametrize("window", [100, 500, 2_000])
+def test_demand_verdict_holds_alpha_at_every_service_window(window):
+    """Seeded simulation on the demand features the service compares (calendar left out):
+    no drift, the verdict's alarm rate stays under a bound computed from the number of windows;
+    a promo shift is found."""
+    from ml.data import generate_demand
+
+    feats = ["store_id", "item_id", "day_of_week", "price", "promo"]
+    ref = DriftReference(generate_demand(5_000, 1)[feats].to_numpy(float), feats)
+    assert ref.categorical == ["store_id", "item_id", "day_of_week", "promo"]
+    pool = generate_demand(100_000, 2)[feats].to_numpy(float)
+    rng = np.random.default_rng(window)
+    windows, alpha = 150, 0.05
+    alarms = sum(ref.compare(pool[rng.choice(len(pool), window, replace=False)]).drifted for _ in range(windows))
+    bound = stats.binom.ppf(0.999, windows, alpha)  # exceeded with probability < 0.1% if calibrated
+    assert alarms <= bound, f"{alarms}/{windows} false alarms at window {window} (bound {bound})"
+    cur = pool[rng.choice(len(pool), window, replace=False)].copy()
+    cur[:, 4] = rng.random(window) < 0.4  # promo 10% -> 40%
+    assert "promo" in ref.compare(cur).drifted_features
+
+
+def test_psi_is_an_effect_size_not_an_alarm_of_its_own():
+    rng = np.random.default_rng(9)
+    ref, cur = rng.normal(size=(2_000, 3)), rng.normal(size=(100, 3))
+    report = compute_drift(ref, cur, _names(3))
+    assert any(f.psi > 0.05 for f in report.features) and not report.drifted  # small-window PSI bias
+    shifted = cur.copy()
+    shifted[:, 0] += 0.6
+    assert compute_drift(ref, shifted, _names(3)).drifted
+    assert not compute_drift(ref, shifted, _names(3), psi_threshold=50.0).drifted

@@ -226,6 +226,46 @@ def test_aws_launch_through_the_cli(moto_endpoint, aws_outputs_dict, tmp_path, c
     assert job["EnableManagedSpotTraining"] is False
 
 
+def test_local_storage_instance_gets_no_volume_kms_key_and_the_vpc_is_the_stacks(moto_endpoint, aws_outputs_dict):
+    # ml.g4dn.xlarge has NVMe instance storage: SageMaker refuses VolumeKmsKeyId there
+    # (oracle: the sagemaker SDK's instance_supports_kms, not a list of ours).
+    from sagemaker.core.common_utils import instance_supports_kms
+
+    assert not instance_supports_kms("ml.g4dn.xlarge")
+    outputs = {**aws_outputs_dict, "training_subnet_ids": ["subnet-a", "subnet-b"],
+               "training_security_group_ids": "sg-1"}
+    _, request = _submit_and_capture(outputs, LaunchConfig(instance_type="ml.g4dn.xlarge"))
+    assert "VolumeKmsKeyId" not in request["ResourceConfig"]
+    assert request["OutputDataConfig"]["KmsKeyId"] == aws_outputs_dict["kms_key_arn"]
+    assert request["VpcConfig"] == {"Subnets": ["subnet-a", "subnet-b"], "SecurityGroupIds": ["sg-1"]}
+    assert request["Environment"]["ML_JOB_KEY"].startswith("mlops-train-")
+    assert request["Environment"]["ML_IMAGE_URI"] == aws_outputs_dict["training_image_uri"]
+
+
+def test_misspelt_instance_type_is_one_line_before_any_aws_call(tmp_path, aws_outputs_dict, capsys):
+    import botocore.session
+
+    allowed = botocore.session.get_session().get_service_model("sagemaker").shape_for("TrainingInstanceType").enum
+    assert "ml.m5.large" in allowed and "ml.m5.lage" not in allowed
+    outputs_file = tmp_path / "prod.json"
+    outputs_file.write_text(json.dumps(aws_outputs_dict))
+    code = main(["launch", "--target", "aws", "--outputs-file", str(outputs_file), "--instance-type", "ml.m5.lage"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: --instance-type 'ml.m5.lage' is not a SageMaker training instance type; did you mean ml.m5.large")
+
+
+def test_an_aws_error_during_launch_is_one_line_exit_2(moto_endpoint, aws_outputs_dict, tmp_path, capsys):
+    # No artifact bucket in the (moto) account: the SDK's upload fails with a ClientError.
+    outputs_file = tmp_path / "prod.json"
+    outputs_file.write_text(json.dumps(aws_outputs_dict))
+    code = main(["launch", "--target", "aws", "--outputs-file", str(outputs_file)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("error: aws launch failed: ") and "Traceback" not in captured.err
+
+
 # --- azure ---------------------------------------------------------------------------------
 
 

@@ -12,7 +12,9 @@ import pytest
 from mlflow import MlflowClient
 
 from ml.cli import main
-from ml.drift import compute_drift
+from ml.drift import DriftReference
+from serving.contract import DriftStatus
+from serving.drift import DriftMonitor
 from ml.retrain import ServingUnreachable, fetch_drift_status, retrain_if_drifted
 
 
@@ -55,13 +57,19 @@ def serving() -> Iterator[_Serving]:
     stub.server.server_close()
 
 
-def _report(shift: float) -> dict:
+NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+def _report(shift: float, rows: int = 500) -> dict:
+    """The status exactly as serving builds it: its own DriftMonitor over a window of rows."""
     rng = np.random.default_rng(0)
-    ref = rng.normal(size=(2_000, 4))
-    cur = rng.normal(size=(500, 4))
+    ref = rng.normal(size=(2_000, 4)) + 5.0
+    cur = rng.normal(size=(rows, 4)) + 5.0
     cur[:, 1] += shift
-    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
-    return {**compute_drift(ref, cur, names).to_dict(), "window_started": "2026-11-24T00:00:00Z"}
+    monitor = DriftMonitor(DriftReference(ref, NAMES), window=500, min_rows=100, env={})
+    monitor.record({name: cur[:, j] for j, name in enumerate(NAMES)})
+    monitor.check()
+    return {"interval_s": 30.0, **monitor.status()}
 
 
 def _versions(client: MlflowClient, name: str) -> int:
@@ -95,18 +103,41 @@ def test_no_drift_trains_nothing(serving, mlflow_uri, capsys):
 
 def test_retrain_calls_training_only_on_drift(serving):
     calls: list[int] = []
-    serving.serve({"drifted": False})
+    serving.serve(_report(shift=0.0))
     outcome = retrain_if_drifted(serving.url, lambda: calls.append(1))
     assert (outcome.drifted, outcome.result, calls) == (False, None, [])
-    assert outcome.message == "no drift; nothing to do"
+    assert outcome.message == "no drift over 500 recent rows; nothing to do"
+
+
+def test_a_window_not_yet_full_is_no_verdict_not_an_error(serving, capsys):
+    status = _report(shift=3.0, rows=50)  # below min_rows: serving sends drifted null
+    assert status["drifted"] is None and DriftStatus.from_dict(status).window_rows == 50
+    serving.serve(status)
+    code = main(["retrain-if-drifted", "--serving-url", serving.url, "--task", "iris",
+                 "--model-name", "m", "--tracking-uri", "http://127.0.0.1:9"])
+    assert code == 0
+    assert capsys.readouterr().out.strip() == (
+        "no drift verdict yet (window has 50 of the 100 rows a check needs); nothing to do"
+    )
+
+
+def test_drift_inside_the_cooldown_does_not_retrain(serving):
+    import time
+
+    serving.serve(_report(shift=1.0))
+    calls: list[int] = []
+    outcome = retrain_if_drifted(serving.url, lambda: calls.append(1),
+                                 last_version_at=lambda: time.time() - 60, cooldown_s=3600)
+    assert calls == [] and outcome.result is None
+    assert "cooldown 3600s); not retraining" in outcome.message
 
 
 @pytest.mark.parametrize(
     ("payload", "status", "message"),
     [
         ({"drifted": True}, 500, "answered HTTP 500"),
-        ({"features": []}, 200, "answered JSON without a boolean 'drifted' key"),
-        ({"drifted": "yes"}, 200, "answered JSON without a boolean 'drifted' key"),
+        ({"features": []}, 200, "unusable drift status: drift status key 'enabled' must be bool"),
+        ({**_report(0.0), "drifted": "yes"}, 200, "key 'drifted' must be true, false or null"),
     ],
 )
 def test_bad_status_answers_are_one_line_errors(serving, payload, status, message):

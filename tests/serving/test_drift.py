@@ -140,3 +140,25 @@ def test_the_periodic_check_runs_by_itself(iris_dir: Path):
         x, _ = iris_data()
         assert c.post("/predict", json=x.head(40).to_dict(orient="records")).status_code == 200
         assert wait_until(lambda: c.get("/drift/status").json()["report"] is not None, timeout=30)
+
+
+def test_verdict_thresholds_come_from_serving_settings_and_bad_values_are_one_line():
+    from serving.contract import DriftStatus
+
+    x, _ = iris_data()
+    reference = DriftReference(x.to_numpy(), IRIS_FEATURES)
+    monitor = DriftMonitor(reference, window=300, min_rows=20,
+                           env={"SERVING_DRIFT_P_THRESHOLD": "0.01", "SERVING_DRIFT_CORRECTION": "bonferroni"})
+    assert (monitor.reference.p_threshold, monitor.reference.correction) == (0.01, "bonferroni")
+    moved = x.sample(n=150, random_state=1).assign(sepal_width=lambda d: d.sepal_width + 1.0)
+    monitor.record(iris_columns(moved))
+    monitor.check()
+    status = DriftStatus.from_dict(monitor.status())  # the shape serving sends is the shared model
+    assert status.drifted is True and status.n_current == 150 and "sepal_width" in status.drifted_features
+    bad = DriftMonitor(reference, window=300, min_rows=20, env={"SERVING_DRIFT_P_THRESHOLD": "5%"})
+    assert bad.status()["enabled"] is False
+    assert bad.status()["reason"] == "drift disabled: SERVING_DRIFT_P_THRESHOLD='5%': must be a number within (0, 1)"
+    worse = DriftMonitor(reference, window=300, min_rows=20, env={"SERVING_DRIFT_CORRECTION": "fdr"})
+    assert worse.status()["reason"] == (
+        "drift disabled: SERVING_DRIFT_CORRECTION='fdr': allowed values are bh, bonferroni, none"
+    )
