@@ -2,14 +2,14 @@
 
 API (two names, both take a directory the caller owns, e.g. pytest's ``tmp_path_factory``):
 
-``start_mlflow_server(tmp_dir, *, timeout=180.0) -> (uri, stop)``
+``start_mlflow_server(tmp_dir, *, timeout=360.0) -> (uri, stop)``
     Starts ``mlflow server`` with a sqlite backend (``<tmp_dir>/mlflow.db``) and proxied
     artifacts in ``<tmp_dir>/artifacts`` (``--serve-artifacts``), on a free port of 127.0.0.1,
     one worker. Polls ``GET /health`` in a bounded loop and returns ``uri``
     (``http://127.0.0.1:<port>``) and ``stop()``, which terminates the process (idempotent).
     Raises ``RuntimeError`` with the server's log tail if it exits or is not healthy in time.
 
-``mlflow_server(tmp_dir, *, timeout=180.0)``
+``mlflow_server(tmp_dir, *, timeout=360.0)``
     The same as a context manager yielding ``uri``; stops the server on exit.
 
 The server's stdout/stderr go to ``<tmp_dir>/server.log``. Typical session fixture::
@@ -84,7 +84,7 @@ def _log_tail(log_path: Path, lines: int = 30) -> str:
 
 
 def start_mlflow_server(
-    tmp_dir: str | os.PathLike[str], *, timeout: float = 180.0
+    tmp_dir: str | os.PathLike[str], *, timeout: float = 360.0
 ) -> tuple[str, Callable[[], None]]:
     """Start the server and wait for ``/health``; see the module docstring."""
     root = Path(tmp_dir).resolve()
@@ -140,7 +140,7 @@ def start_mlflow_server(
 
 
 @contextlib.contextmanager
-def mlflow_server(tmp_dir: str | os.PathLike[str], *, timeout: float = 180.0) -> Iterator[str]:
+def mlflow_server(tmp_dir: str | os.PathLike[str], *, timeout: float = 360.0) -> Iterator[str]:
     """Context-manager form of ``start_mlflow_server``: yields the URI, stops on exit."""
     uri, stop = start_mlflow_server(tmp_dir, timeout=timeout)
     try:
