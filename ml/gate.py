@@ -187,13 +187,17 @@ class PromotionLock:
     """A registry-wide mutex per model name (see the module docstring). Context manager."""
 
     def __init__(self, client: Any, model_name: str, *, ttl_s: float = 900.0, wait_s: float = 600.0,
-                 poll_s: float = 0.5) -> None:
+                 poll_s: float = 0.5, job: str = "") -> None:
         self.client = client
         self.name = model_name + LOCK_SUFFIX
         self.ttl_s = ttl_s
         self.wait_s = wait_s
         self.poll_s = poll_s
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # A retry of a job runs only once its previous attempt has ended, so a lock tagged with
+        # this job's key was left by that attempt (killed while holding it): take it over at once
+        # instead of waiting out its TTL.
+        self.job = job
         self.held = False
 
     def _try_create(self) -> bool:
@@ -202,7 +206,8 @@ class PromotionLock:
         try:
             self.client.create_registered_model(
                 self.name,
-                tags={"lock.owner": self.owner, "lock.expires": repr(time.time() + self.ttl_s)},
+                tags={"lock.owner": self.owner, "lock.expires": repr(time.time() + self.ttl_s),
+                      "lock.job": self.job},
                 description="promotion lock held by ml.train while it moves the champion alias",
             )
             return True
@@ -220,6 +225,8 @@ class PromotionLock:
             if is_no_champion(exc):
                 return False  # released meanwhile: just retry the create
             raise PromotionAborted(f"cannot read the promotion lock {self.name}: {exc}") from None
+        if self.job and tags.get("lock.job") == self.job:
+            return True
         try:
             return float(tags.get("lock.expires", "0")) < time.time()
         except ValueError:

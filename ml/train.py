@@ -591,7 +591,7 @@ def train(
 
     _step(7, n, f"promotion gate on {spec.gate_metric} for version {version} ({gate.test}, alpha={gate.alpha})")
     try:
-        with PromotionLock(client, model_name, ttl_s=gate.lock_ttl_s, wait_s=gate.lock_wait_s):
+        with PromotionLock(client, model_name, ttl_s=gate.lock_ttl_s, wait_s=gate.lock_wait_s, job=job_key):
             promoted, reason, champion_version, tags = _gate_locked(
                 client, spec, model_name, version, holdout, x_hold, hold_pred, gate
             )
