@@ -461,3 +461,28 @@ if __name__ == "__main__":  # python -m stacks.config: print the block for Pulum
     import yaml
 
     print(yaml.safe_dump({"config": pulumi_config_block()}, sort_keys=False, width=100), end="")
+
+
+class _Probe:
+    """Stands in for the settings: each attribute reads as a marker naming its field."""
+
+    def __getattr__(self, name: str) -> str:
+        if name not in StackSettings.model_fields:
+            raise AttributeError(name)
+        return f"<<config:{name}>>"
+
+
+def option_keys(target: str) -> dict[tuple[str, str], str]:
+    """``(concern, option) -> config key`` for the target's options blocks, read from the very
+    functions that fill them (``aws.region`` of any component -> ``awsRegion``)."""
+    options = _CLOUD_OPTIONS.get(target)
+    if not options:
+        return {}
+    keys: dict[tuple[str, str], str] = {}
+    for concern, block in options(_Probe()).items():
+        for option, value in block.items():
+            names = re.findall(r"<<config:([a-z0-9_]+)>>", repr(value))
+            if names:
+                field = StackSettings.model_fields[names[0]]
+                keys[(concern, option)] = field.alias or names[0]
+    return keys
