@@ -20,7 +20,7 @@ import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.targets import RUNTIMES
+from components.targets import RUNTIMES, missing_extra
 
 PROJECT = "mlops-platform"
 
@@ -250,10 +250,13 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
         options = _CLOUD_OPTIONS.get(self.target)
         if not options:
             return {}
-        args = dict(options(self)[concern])
-        wiring = _CLOUD_WIRING.get(self.target)
-        if wiring:
-            args.update(wiring(concern, upstream))
+        try:  # a cloud's options may import its provider SDK (azure: the resource-group default)
+            args = dict(options(self)[concern])
+            wiring = _CLOUD_WIRING.get(self.target)
+            if wiring:
+                args.update(wiring(concern, upstream))
+        except ModuleNotFoundError as exc:
+            raise missing_extra(self.target, exc) from None
         return {self.target: args} if args else {}
 
     def cloud_exports(self) -> dict[str, Any]:
