@@ -79,7 +79,31 @@ def check_target(concern: str, target: str) -> None:
         )
 
 
+#: The pyproject extra that installs each target's provider SDKs (``pip install 'mlops-platform[aws]'``).
+EXTRAS: dict[str, str] = {"local": "infra", "aws": "aws", "azure": "azure"}
+
+
 def load_backend(concern: str, target: str) -> ModuleType:
-    """Import ``components.<target>.<concern>`` after :func:`check_target`."""
+    """Import ``components.<target>.<concern>`` after :func:`check_target`.
+
+    A provider SDK missing (only the ``[infra]`` extra installed, a cloud target asked for) is
+    one line naming the extra to install, not a ModuleNotFoundError from deep in the backend.
+    """
     check_target(concern, target)
-    return importlib.import_module(f"{__package__}.{target}.{concern}")
+    try:
+        return importlib.import_module(f"{__package__}.{target}.{concern}")
+    except ModuleNotFoundError as exc:
+        raise missing_extra(target, exc) from None
+
+
+def missing_extra(target: str, exc: ModuleNotFoundError) -> Exception:
+    """The one-line :class:`TargetError` for a provider SDK that is not installed (``exc``
+    itself when the missing module is ours: a packaging bug, not a missing extra)."""
+    missing = exc.name or ""
+    if not missing or missing == __package__ or missing.startswith(f"{__package__}."):
+        return exc
+    extra = EXTRAS.get(target, target)
+    return TargetError(
+        f"target: {target!r} needs the {extra} extra (module {missing.split('.')[0]!r} is not "
+        f"installed); install it: pip install 'mlops-platform[{extra}]' (or uv sync --extra {extra})"
+    )

@@ -4,10 +4,13 @@ its backend from ``settings.target``."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from components.base import ArgsError
 
 from components import (
     Cluster,
@@ -19,7 +22,53 @@ from components import (
     TrainingPlatform,
 )
 
-from .config import StackSettings
+from .config import PROJECT, ConfigError, StackSettings, option_keys
+
+#: Top-level component arguments that carry one stack config key under another name, by concern
+#: (arguments named like a settings field, e.g. ``node_count``, map to it without an entry).
+#: Options blocks (``aws.region``) are mapped by :func:`stacks.config.option_keys`.
+ARG_KEYS: dict[str, dict[str, str]] = {
+    "network": {"cidr": "networkCidr"},
+    "cluster": {},
+    "registry": {},
+    "images": {"platform": "imagePlatform"},
+    "training": {},
+    "inference": {
+        "runtime": "servingRuntime", "image": "servingImage", "image_pull_policy": "servingImagePullPolicy",
+        "min_replicas": "servingMinReplicas", "max_replicas": "servingMaxReplicas",
+        "cpu_request": "servingCpuRequest", "memory_request": "servingMemoryRequest",
+        "cpu_limit": "servingCpuLimit", "memory_limit": "servingMemoryLimit",
+    },
+    "monitoring": {"runtime": "servingRuntime", "retention_days": "logRetentionDays"},
+}
+
+
+def config_key(settings: StackSettings, concern: str, path: str) -> str | None:
+    """The stack config key behind a component argument's key path, or None (an argument the
+    composition computes, e.g. an upstream output)."""
+    head, _, rest = path.partition(".")
+    if rest and head == settings.target:
+        return option_keys(settings.target).get((concern, rest.split(".")[0]))
+    if rest:
+        return None
+    if path in ARG_KEYS.get(concern, {}):
+        return ARG_KEYS[concern][path]
+    field = StackSettings.model_fields.get(path)
+    return (field.alias or path) if field else None
+
+
+@contextlib.contextmanager
+def _reported_as_config(settings: StackSettings, concern: str) -> Iterator[None]:
+    """A component refusing an argument is reported with the stack key the user set
+    (``mlops-platform:servingRuntime``), not the argument name (``runtime``)."""
+    try:
+        yield
+    except ArgsError as exc:
+        path, sep, rest = str(exc).partition(": ")
+        key = config_key(settings, concern, path) if sep else None
+        if key is None:
+            raise
+        raise ConfigError(f"{PROJECT}:{key}: {rest}") from None
 
 
 def _bucket_of(uri: str) -> str:
@@ -54,47 +103,50 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
     common = {"target": s.target, "environment": s.environment, "tags": s.tags}
     data = {"protect_data": s.protect_data}
 
-    network = Network(
-        "network",
-        {
-            **common,
-            "namespace": s.namespace,
-            "cidr": s.network_cidr,
-            "availability_zones": s.availability_zones,
-            "high_availability": s.high_availability,
-            **s.cloud_args("network"),
-        },
-    )
-    cluster = Cluster(
-        "cluster",
-        {
-            **common,
-            **data,
-            "namespace": network.namespace,
-            "kubernetes_version": s.kubernetes_version,
-            "network_id": network.network_id,
-            "cidr": network.cidr,
-            "private_subnet_ids": network.private_subnet_ids,
-            "public_subnet_ids": network.public_subnet_ids,
-            "node_count": s.node_count,
-            "node_min_count": s.node_min_count,
-            "node_max_count": s.node_max_count,
-            "node_size": s.node_size,
-            **s.cloud_args("cluster"),
-        },
-    )
+    with _reported_as_config(s, "network"):
+        network = Network(
+            "network",
+            {
+                **common,
+                "namespace": s.namespace,
+                "cidr": s.network_cidr,
+                "availability_zones": s.availability_zones,
+                "high_availability": s.high_availability,
+                **s.cloud_args("network"),
+            },
+        )
+    with _reported_as_config(s, "cluster"):
+        cluster = Cluster(
+            "cluster",
+            {
+                **common,
+                **data,
+                "namespace": network.namespace,
+                "kubernetes_version": s.kubernetes_version,
+                "network_id": network.network_id,
+                "cidr": network.cidr,
+                "private_subnet_ids": network.private_subnet_ids,
+                "public_subnet_ids": network.public_subnet_ids,
+                "node_count": s.node_count,
+                "node_min_count": s.node_min_count,
+                "node_max_count": s.node_max_count,
+                "node_size": s.node_size,
+                **s.cloud_args("cluster"),
+            },
+        )
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
-    registry = Registry(
-        "registry",
-        {
-            **common,
-            **data,
-            "namespace": cluster.namespace,
-            "node_identity": cluster.node_identity,
-            **s.cloud_args("registry", network=network, cluster=cluster),
-        },
-        opts=on_cluster,
-    )
+    with _reported_as_config(s, "registry"):
+        registry = Registry(
+            "registry",
+            {
+                **common,
+                **data,
+                "namespace": cluster.namespace,
+                "node_identity": cluster.node_identity,
+                **s.cloud_args("registry", network=network, cluster=cluster),
+            },
+            opts=on_cluster,
+        )
     # Images are built from this checkout and pushed to the registry above (buildImages: false
     # deploys servingImage as configured instead).
     images = (
@@ -114,58 +166,61 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         if s.build_images
         else None
     )
-    training = TrainingPlatform(
-        "training",
-        {
-            **common,
-            **data,
-            "namespace": cluster.namespace,
-            "network_id": network.network_id,
-            "private_subnet_ids": network.private_subnet_ids,
-            "repository_urls": registry.repository_urls,
-            "registry_id": registry.registry_id,
-            **s.cloud_args("training"),
-        },
-        opts=on_cluster,
-    )
-    endpoint = InferenceEndpoint(
-        "serving",
-        {
-            **common,
-            "runtime": s.serving_runtime,
-            "image": images.serving_image if images else s.serving_image,
-            "image_pull_policy": images.pull_policy if images else s.serving_image_pull_policy,
-            "model_uri": s.model_uri,
-            "tracking_uri": training.tracking_uri,
-            "namespace": cluster.namespace,
-            "min_replicas": s.serving_min_replicas,
-            "max_replicas": s.serving_max_replicas,
-            "cpu_request": s.serving_cpu_request,
-            "memory_request": s.serving_memory_request,
-            "cpu_limit": s.serving_cpu_limit,
-            "memory_limit": s.serving_memory_limit,
-            **s.cloud_args("inference", network=network, cluster=cluster, training=training),
-        },
-        opts=on_cluster,
-    )
-    monitoring = Monitoring(
-        "monitoring",
-        {
-            **common,
-            **data,
-            "endpoint_name": endpoint.endpoint_name,
-            "runtime": s.serving_runtime,
-            "namespace": cluster.namespace,
-            "latency_p99_seconds": s.latency_p99_seconds,
-            "error_rate": s.error_rate,
-            "drift_p_value": s.drift_p_value,
-            "retention_days": s.log_retention_days,
-            "chart_path": resolve_chart_path(s.monitoring_chart),
-            "alert_email": s.alert_email,
-            **s.cloud_args("monitoring", network=network, cluster=cluster, training=training),
-        },
-        opts=on_cluster,
-    )
+    with _reported_as_config(s, "training"):
+        training = TrainingPlatform(
+            "training",
+            {
+                **common,
+                **data,
+                "namespace": cluster.namespace,
+                "network_id": network.network_id,
+                "private_subnet_ids": network.private_subnet_ids,
+                "repository_urls": registry.repository_urls,
+                "registry_id": registry.registry_id,
+                **s.cloud_args("training"),
+            },
+            opts=on_cluster,
+        )
+    with _reported_as_config(s, "inference"):
+        endpoint = InferenceEndpoint(
+            "serving",
+            {
+                **common,
+                "runtime": s.serving_runtime,
+                "image": images.serving_image if images else s.serving_image,
+                "image_pull_policy": images.pull_policy if images else s.serving_image_pull_policy,
+                "model_uri": s.model_uri,
+                "tracking_uri": training.tracking_uri,
+                "namespace": cluster.namespace,
+                "min_replicas": s.serving_min_replicas,
+                "max_replicas": s.serving_max_replicas,
+                "cpu_request": s.serving_cpu_request,
+                "memory_request": s.serving_memory_request,
+                "cpu_limit": s.serving_cpu_limit,
+                "memory_limit": s.serving_memory_limit,
+                **s.cloud_args("inference", network=network, cluster=cluster, training=training),
+            },
+            opts=on_cluster,
+        )
+    with _reported_as_config(s, "monitoring"):
+        monitoring = Monitoring(
+            "monitoring",
+            {
+                **common,
+                **data,
+                "endpoint_name": endpoint.endpoint_name,
+                "runtime": s.serving_runtime,
+                "namespace": cluster.namespace,
+                "latency_p99_seconds": s.latency_p99_seconds,
+                "error_rate": s.error_rate,
+                "drift_p_value": s.drift_p_value,
+                "retention_days": s.log_retention_days,
+                "chart_path": resolve_chart_path(s.monitoring_chart),
+                "alert_email": s.alert_email,
+                **s.cloud_args("monitoring", network=network, cluster=cluster, training=training),
+            },
+            opts=on_cluster,
+        )
     return {
         "target": s.target,
         "environment": s.environment,

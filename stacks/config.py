@@ -8,16 +8,19 @@ Cloud-only keys live in ``config_aws.py`` / ``config_azure.py`` and are mixed in
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from components.targets import RUNTIMES
+from components.targets import RUNTIMES, missing_extra
 
 PROJECT = "mlops-platform"
 
@@ -34,7 +37,37 @@ class _Base(BaseModel):
 
 DnsLabel = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
 TagValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._:/=+@-]{0,62}$")]
-Quantity = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
+#: The Kubernetes quantity grammar (k8s.io/apimachinery/pkg/api/resource/quantity.go), unsigned:
+#: ``<number><suffix>``, suffix a binary SI (Ki..Ei), a decimal SI (m, "", k, M, G, T, P, E) or a
+#: decimal exponent (``e3``, ``E-2``).
+QUANTITY = re.compile(r"^(?P<num>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {"m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+QUANTITY_HINT = "a Kubernetes quantity such as 250m, 1, 512Mi or 1Gi"
+
+
+def parse_quantity(text: str) -> Decimal:
+    """The value of a Kubernetes quantity (``250m`` -> 0.25); ValueError if it is not one."""
+    match = QUANTITY.match(str(text))
+    if not match:
+        raise ValueError(QUANTITY_HINT)
+    number, suffix = Decimal(match["num"]), match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    exponent = _DECIMAL[suffix] if suffix in _DECIMAL else int(suffix[1:])
+    return number.scaleb(exponent)
+
+
+def _quantity(value: str) -> str:
+    parse_quantity(value)
+    return value
+
+
+Quantity = Annotated[str, AfterValidator(_quantity)]
+#: An e-mail address as Alertmanager's ``to``/``from`` take it (one mailbox, local@domain.tld).
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+#: What Pulumi's own ``Config.get_bool`` accepts (pulumi/config.py): nothing else is a boolean.
+PULUMI_BOOLS = {"true": True, "True": True, "false": False, "False": False}
 
 
 class CoreSettings(_Base):
@@ -98,6 +131,25 @@ class CoreSettings(_Base):
             raise ValueError("an image pinned by tag (not latest) or digest, e.g. repo/serving:1.2.3")
         return value
 
+    @field_validator("alert_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if value and not EMAIL.match(value):
+            raise ValueError("an e-mail address such as oncall@example.com, or empty for no alert mail")
+        return value
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        text = str(value)
+        if not re.match(r"^1\.[0-9]{2}$", text):
+            hint = ""
+            if isinstance(value, float) or re.match(r"^1\.[0-9]$", text):
+                hint = (f" (unquoted in YAML, 1.30 reads as the number 1.3: quote it, "
+                        f"kubernetesVersion: \"{text}0\")")
+            raise ValueError(f"a version 1.NN as a string, e.g. \"1.33\"{hint}")
+        return text
+
     @model_validator(mode="after")
     def _ranges(self) -> "CoreSettings":
         if self.node_min_count > self.node_max_count:
@@ -108,14 +160,26 @@ class CoreSettings(_Base):
         if self.serving_min_replicas > self.serving_max_replicas:
             raise _KeyError("servingMinReplicas", self.serving_min_replicas,
                             f"at most servingMaxReplicas ({self.serving_max_replicas})")
+        # The Kubernetes API refuses a request above its limit ("must be less than or equal to
+        # ... limit"): e.g. servingCpuRequest 250 (250 cores) with servingCpuLimit 1.
+        for kind in ("cpu", "memory"):
+            request, limit = getattr(self, f"serving_{kind}_request"), getattr(self, f"serving_{kind}_limit")
+            if parse_quantity(request) > parse_quantity(limit):
+                key = f"serving{kind.capitalize()}Request"
+                example = " (a bare number is whole cores: 250 is 250 CPUs; 250m is a quarter)" if kind == "cpu" else ""
+                raise _KeyError(key, request, f"{QUANTITY_HINT}, at most serving{kind.capitalize()}Limit "
+                                f"({limit!r}){example}")
         return self
 
 
 class _KeyError(ValueError):
     """A cross-field rule broken by one key (carries the key so the message can name it)."""
 
-    def __init__(self, key: str, value: Any, allowed: str):
-        super().__init__(f"{key}: {value!r} is not allowed; allowed: {allowed}")
+    def __init__(self, key: str, value: Any, allowed: str, *, required: bool = True):
+        if required and value in ("", None):
+            super().__init__(f"{key}: not set; required; allowed: {allowed}")
+        else:
+            super().__init__(f"{key}: {value!r} is not allowed; allowed: {allowed}")
         self.key, self.value, self.allowed = key, value, allowed
 
 
@@ -154,6 +218,23 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pulumi_bools(cls, values: Any) -> Any:
+        """Booleans as Pulumi reads them: true/false (True/False), never yes/1/on."""
+        if not isinstance(values, Mapping):
+            return values
+        out = dict(values)
+        for name, field in cls.model_fields.items():
+            if field.annotation is not bool:
+                continue
+            for key in (field.alias or name, name):
+                if key in out and not isinstance(out[key], bool):
+                    if out[key] not in PULUMI_BOOLS:
+                        raise _KeyError(field.alias or name, out[key], "true or false", required=False)
+                    out[key] = PULUMI_BOOLS[out[key]]
+        return out
+
     @property
     def tags(self) -> dict[str, str]:
         from components.tags import standard_tags
@@ -170,10 +251,13 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
         options = _CLOUD_OPTIONS.get(self.target)
         if not options:
             return {}
-        args = dict(options(self)[concern])
-        wiring = _CLOUD_WIRING.get(self.target)
-        if wiring:
-            args.update(wiring(concern, upstream))
+        try:  # a cloud's options may import its provider SDK (azure: the resource-group default)
+            args = dict(options(self)[concern])
+            wiring = _CLOUD_WIRING.get(self.target)
+            if wiring:
+                args.update(wiring(concern, upstream))
+        except ModuleNotFoundError as exc:
+            raise missing_extra(self.target, exc) from None
         return {self.target: args} if args else {}
 
     def cloud_exports(self) -> dict[str, Any]:
@@ -217,9 +301,14 @@ def format_error(exc: ValidationError) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "config"
     if error["type"] == "extra_forbidden":
         known = sorted(f.alias or n for n, f in StackSettings.model_fields.items())
-        return f"{key}: unknown config key; allowed keys: {', '.join(known)}"
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+        if not close:  # case slips (servingminreplicas) and long keys with one word wrong
+            folded = {k.lower(): k for k in known}
+            close = [folded[k] for k in difflib.get_close_matches(key.lower(), list(folded), n=3, cutoff=0.6)]
+        hint = f"did you mean {' or '.join(close)}?" if close else f"none of the {len(known)} keys is close"
+        return f"{key}: unknown config key; {hint} (every key: Pulumi.yaml's config block)"
     if error["type"] == "missing":
-        return f"{key}: not set; this key is required"
+        return f"{key}: not set; required"
     value = error.get("input")
     return f"{key}: {value!r} is not allowed; allowed: {_allowed(error)}"
 
@@ -380,3 +469,28 @@ if __name__ == "__main__":  # python -m stacks.config: print the block for Pulum
     import yaml
 
     print(yaml.safe_dump({"config": pulumi_config_block()}, sort_keys=False, width=100), end="")
+
+
+class _Probe:
+    """Stands in for the settings: each attribute reads as a marker naming its field."""
+
+    def __getattr__(self, name: str) -> str:
+        if name not in StackSettings.model_fields:
+            raise AttributeError(name)
+        return f"<<config:{name}>>"
+
+
+def option_keys(target: str) -> dict[tuple[str, str], str]:
+    """``(concern, option) -> config key`` for the target's options blocks, read from the very
+    functions that fill them (``aws.region`` of any component -> ``awsRegion``)."""
+    options = _CLOUD_OPTIONS.get(target)
+    if not options:
+        return {}
+    keys: dict[tuple[str, str], str] = {}
+    for concern, block in options(_Probe()).items():
+        for option, value in block.items():
+            names = re.findall(r"<<config:([a-z0-9_]+)>>", repr(value))
+            if names:
+                field = StackSettings.model_fields[names[0]]
+                keys[(concern, option)] = field.alias or names[0]
+    return keys

@@ -366,7 +366,7 @@ def test_missing_deployer_role_is_one_line_naming_the_key(capture):
 
     with pytest.raises(ConfigError) as error:
         parse_settings({"target": "aws"})
-    assert str(error.value).startswith("mlops-platform:awsDeployerRoleArn: '' is not allowed")
+    assert str(error.value).startswith("mlops-platform:awsDeployerRoleArn: not set; required; allowed: ")
     assert "\n" not in str(error.value)
 
 
