@@ -39,6 +39,9 @@ import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.resources as resources
 from contract.serving import AZUREML_ROUTES
+# First-model bootstrap (shared design): ready and "awaiting_model" while the registry says the
+# champion does not exist yet, so a fresh ``pulumi up`` finishes before any model is trained.
+from contract.serving import READY_WITHOUT_MODEL_ENV as ENV_READY_WITHOUT_MODEL
 
 from ..kubernetes.serving import (
     ENV_MODEL_URI,
@@ -74,10 +77,6 @@ WORKLOAD_IDENTITY_CLIENT_ID = "azure.workload.identity/client-id"
 ENDPOINT_API_VERSION = "2025-12-01"
 ENDPOINT_LOGS = ("AmlOnlineEndpointTrafficLog", "AmlOnlineEndpointConsoleLog", "AmlOnlineEndpointEventLog")
 _ACR_HOST = re.compile(r"^([a-z0-9]{5,50})\.azurecr\.io/")
-#: First-model bootstrap (shared design; serving/contract.py READY_WITHOUT_MODEL_ENV): ready
-#: and "awaiting_model" while the registry says the champion does not exist yet, so a fresh
-#: ``pulumi up`` finishes before any model is trained.
-ENV_READY_WITHOUT_MODEL = "SERVING_READY_WITHOUT_MODEL"
 #: What the serving identity may do in the workspace: read models, their runs and datastores.
 MODEL_READER_ACTIONS = (
     "Microsoft.MachineLearningServices/workspaces/read",

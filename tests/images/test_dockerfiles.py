@@ -137,7 +137,9 @@ def _extras_installed(stages: list[Stage], extras: str) -> set[str]:
     exports = [r for r in runs if "uv export" in r]
     assert exports, "no `uv export` in the build"
     # Replace uv by a stand-in that prints its arguments; keep everything before the export.
-    script = exports[0].split("uv export", 1)
+    # RUN's own flags (``--mount=type=secret,...``) are Docker's, not the shell's.
+    command = re.sub(r"^(\s*--\S+\s+)+", "", exports[0])
+    script = command.split("uv export", 1)
     probe = script[0] + 'printf "%s\\n" "$@"'
     result = subprocess.run(["sh", "-c", probe], env={"EXTRAS": extras, "PATH": "/usr/bin:/bin"},
                             capture_output=True, text=True, timeout=30)

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.images import content_tag
+from components.images import content_tag, image_extras
 from tests.conftest import ROOT, of_type, one
 
 IMAGE = "docker:index/image:Image"
@@ -34,7 +34,8 @@ def test_dev_builds_both_images_from_the_checkout(built):
         assert Path(build["dockerfile"]).resolve() == (ROOT / dockerfile).resolve(), image["urn"]
         assert build["platform"] == "linux/amd64", image["urn"]
         assert image["inputs"]["skipPush"] is True, image["urn"]
-        tag = content_tag(ROOT, dockerfile, "linux/amd64", {})[0]
+        # The tag covers the build args, EXTRAS included (the target's image contents).
+        tag = content_tag(ROOT, dockerfile, "linux/amd64", {"EXTRAS": image_extras("local", key)})[0]
         assert image["inputs"]["imageName"].endswith(f"/{key}:{tag}"), image["urn"]
 
 
@@ -85,8 +86,8 @@ def test_stack_exports_the_image_references():
         return pulumi.Output.all(*(outputs[k] for k in keys)).apply(lambda v: got.update(zip(keys, v)))
 
     program()
-    serving_tag = content_tag(ROOT, "serving/Dockerfile", "linux/amd64", {})[0]
-    training_tag = content_tag(ROOT, "ml/Dockerfile", "linux/amd64", {})[0]
+    serving_tag = content_tag(ROOT, "serving/Dockerfile", "linux/amd64", {"EXTRAS": image_extras("local", "serving")})[0]
+    training_tag = content_tag(ROOT, "ml/Dockerfile", "linux/amd64", {"EXTRAS": image_extras("local", "training")})[0]
     assert got["image_tags"] == {"serving": serving_tag, "training": training_tag}
     assert got["serving_image_uri"].endswith(f"/serving:{serving_tag}")
     assert got["training_image_uri"].endswith(f"/training:{training_tag}")

@@ -21,6 +21,8 @@ NOT_ROLES = {
     ("components/azure/common.py", "6c1f5a8e-2f43-4c39-9d0b-7a3e51c0a9b2"): "uuid5 namespace for deterministic names",
     ("components/azure/cluster.py", "6dae42f8-4368-4678-94ff-3960e28e3630"): "Entra application id of the AKS AAD server",
     ("components/azure/images.py", "00000000-0000-0000-0000-000000000000"): "the all-zero placeholder, not a role",
+    ("components/azure/cluster.py", "04b07795-8ddb-461a-bbee-02f9e1bf7b46"): "Entra application id of the Azure CLI (sign-in client)",
+    ("components/azure/cluster.py", "1950a258-227b-4e31-a9cf-717495945fc2"): "Entra application id of Azure PowerShell (sign-in client)",
 }
 
 

@@ -397,7 +397,7 @@ def test_node_groups_wait_for_the_network_addons(prod):
 def test_private_only_endpoint_needs_a_runner_and_admits_it_on_443(capture):
     with pytest.raises(Exception) as info:
         capture("prod", {"awsPublicApiCidrs": ""})
-    assert "aws.public_access_cidrs" in str(info.value) and "api_runner_cidrs" in str(info.value)
+    assert "mlops-platform:awsPublicApiCidrs" in str(info.value) and "api_runner_cidrs" in str(info.value)
     closed = capture("prod", {"awsPublicApiCidrs": "", "awsApiRunnerCidrs": "10.40.0.0/19",
                               "awsApiRunnerSecurityGroupIds": "sg-0123456789abcdef0"})
     eks = one(closed, "aws:eks/cluster:Cluster", "cluster-eks")

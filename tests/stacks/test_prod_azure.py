@@ -155,7 +155,13 @@ def test_kubernetes_provider_comes_from_the_aks_kubeconfig_and_deploys_the_names
     assert "kubelogin" in provider["inputs"]["kubeconfig"]
     ns = one(prod, "kubernetes:core/v1:Namespace", "cluster-namespace")
     assert ns["provider"].startswith(provider["urn"])
-    assert len(of_type(prod, "kubernetes:networking.k8s.io/v1:NetworkPolicy")) >= 7
+    policies = of_type(prod, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    # The platform tenancy (default deny + its allow rules; the unused in-cluster registry and its
+    # policy are gone), every one deployed through the AKS provider.
+    assert {p["inputs"]["metadata"]["name"] for p in policies} >= {
+        "default-deny", "allow-dns", "allow-egress-to-mlflow", "allow-ingress-to-serving",
+        "allow-mlflow-clients", "allow-prometheus-scrape"}
+    assert all(p["provider"].startswith(provider["urn"]) for p in policies)
 
 
 def test_every_role_assignment_is_scoped_to_one_resource_with_a_narrow_role(prod, on_aks):

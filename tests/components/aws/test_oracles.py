@@ -268,7 +268,9 @@ def test_a_version_past_standard_support_is_refused_in_one_line(capture):
     with pytest.raises((RunError, Exception)) as info:
         capture("prod", {"kubernetesVersion": old})
     message = str(info.value)
-    assert "kubernetes_version" in message and old in message and "standard support" in message, message
+    # One line, named by the stack config key (stacks map component arguments to config keys).
+    assert "mlops-platform:kubernetesVersion" in message and old in message and "standard support" in message, message
+    assert "\n" not in message.strip(), message
 
 
 # --- 5. two accounts ---------------------------------------------------------------------------------
