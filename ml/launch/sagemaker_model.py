@@ -96,7 +96,10 @@ def _resolve(model_uri: str, tracking_uri: str | None) -> tuple[str, str | None,
     else:
         mv = client.get_model_version(pinned.group("name"), pinned.group("version"))
     name, version = mv.name, str(mv.version)
-    return f"models:/{name}/{version}", name, version, mv.run_id or None
+    # The version's own storage location, not ``models:/``: MLflow's models:/ artifact repository
+    # reads the process-global registry URI and ignores the one passed to download_artifacts.
+    source = client.get_model_version_download_uri(name, version)
+    return source, name, version, mv.run_id or None
 
 
 def _reset(info: tarfile.TarInfo) -> tarfile.TarInfo:
@@ -145,24 +148,37 @@ def _package(model_uri: str, out_path: Path, *, tracking_uri: str | None) -> Pac
             root = Path(tmp) / "flat"
         if not (root / "MLmodel").is_file():
             raise ValueError(f"{model_uri} is not an MLflow model directory (no MLmodel file)")
-        if run_id is None:
-            import yaml
+        import yaml
 
-            run_id = (yaml.safe_load((root / "MLmodel").read_text()) or {}).get("run_id") or None
+        mlmodel = yaml.safe_load((root / "MLmodel").read_text()) or {}
+        if run_id is None:
+            run_id = mlmodel.get("run_id") or None
+        elif not mlmodel.get("run_id"):
+            # A model logged as run artifacts has no run_id in MLmodel: record the source run so
+            # the served model names it, as on the other runtimes.
+            mlmodel["run_id"] = run_id
+            (root / "MLmodel").write_text(yaml.safe_dump(mlmodel, sort_keys=False))
+        if name and version and not (root / "registered_model_meta").exists():
+            # What MLflow writes beside MLmodel when it downloads a registered version: serving
+            # labels the model by it, so every runtime names the same model alike.
+            (root / "registered_model_meta").write_text(
+                yaml.safe_dump({"model_name": name, "model_version": version}))
         if run_id is None:
             raise ValueError(f"{model_uri} has no source run, so no drift reference to package")
         target = root / REFERENCE_ARTIFACT
         if target.exists():
-            raise ValueError(f"{model_uri} already contains {REFERENCE_ARTIFACT}; refusing to overwrite it")
-        log.info("downloading the drift reference of run %s", run_id)
-        reference = Path(
-            mlflow.artifacts.download_artifacts(
-                run_id=run_id, artifact_path=REFERENCE_ARTIFACT, dst_path=str(Path(tmp) / "reference"),
-                tracking_uri=tracking_uri,
+            # ml.train keeps the drift reference inside the model: it ships as it is.
+            log.info("the model carries its own drift reference (%s)", REFERENCE_ARTIFACT)
+        else:
+            log.info("downloading the drift reference of run %s", run_id)
+            reference = Path(
+                mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path=REFERENCE_ARTIFACT, dst_path=str(Path(tmp) / "reference"),
+                    tracking_uri=tracking_uri,
+                )
             )
-        )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(reference, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(reference, target)
         _write_tarball(root, out_path)
     size = out_path.stat().st_size
     log.info("wrote %s (%.1f KiB)", out_path, size / 1024)
