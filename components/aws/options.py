@@ -1,8 +1,9 @@
 """Typed aws-only options of the six components (the ``aws`` field of each Args).
 
-Every component takes ``region`` and ``account_id``: each aws backend runs its children on its
-own explicit ``aws.Provider`` for that region (no ambient ``aws:region``), refusing any other
-account when ``account_id`` is set. stacks/config_aws.py fills these from stack config; fields
+Every component takes ``region`` and ``account_id``: each aws backend runs its children on the
+caller's ``aws.Provider`` when one reaches it (``opts.provider`` / ``opts.providers``; it must
+deploy into that region and account), else on its own explicit ``aws.Provider`` for that region
+(no ambient ``aws:region``), refusing any other account when ``account_id`` is set. stacks/config_aws.py fills these from stack config; fields
 marked *wired* are outputs of an earlier component that stacks/config_aws.py passes along.
 """
 
