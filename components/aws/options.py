@@ -162,8 +162,8 @@ class AwsInferenceOptions(_AwsCommon, total=False):
 class AwsMonitoringOptions(_AwsCommon, total=False):
     """aws-only options of Monitoring."""
 
-    instance_type: Annotated[str, Opt(DEFAULT_SAGEMAKER_INSTANCE_TYPE, check=_matches(_SAGEMAKER_INSTANCE, "a SageMaker instance type such as ml.m5.large"))]
-    """sagemaker runtime: the endpoint's instance type (the production variant is always named
-    ``primary``). Default ``ml.m5.large``."""
+    variant_name: Annotated[pulumi.Input[str], Opt(None)]
+    """*wired* (sagemaker runtime) from InferenceEndpoint (``sagemaker_variant_name``): the
+    production variant the alarms and the dashboard watch."""
     cluster_name: Annotated[pulumi.Input[str], Opt(None)]
     """*wired* (kubernetes runtime): EKS cluster for the Alertmanager's pod identity association."""
