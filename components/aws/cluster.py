@@ -117,7 +117,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     node_role, node_groups = _nodes(ctx, settings, cluster, before_compute)
     addons = _workload_addons(ctx, cluster, node_groups, before_compute)
 
-    config = pulumi.Output.secret(
+    config: pulumi.Output[str] = pulumi.Output.secret(
         pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
             # A caller's provider (assume-role, another account): the kubeconfig assumes the
             # deployer role, the cluster admin, instead of the CLI's ambient credentials.
