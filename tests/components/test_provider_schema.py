@@ -39,8 +39,13 @@ def test_inputs_and_outputs_are_declared(schema, name):
     assert outputs <= set(resource["properties"]), set(resource["properties"])
     assert "target" in resource["requiredInputs"]
     cls = getattr(components, name)
-    camel = {"".join(w.capitalize() if i else w for i, w in enumerate(o.split("_"))) for o in cls.OUTPUTS}
+    camel = {"".join(w.capitalize() if i else w for i, w in enumerate(o.split("_")))
+             for o in (*cls.OUTPUTS, *getattr(cls, "ONLY_ON", {}))}
     assert camel == set(resource["properties"]), "schema outputs drifted from the component's OUTPUTS"
+    # Outputs that exist on some targets only are optional in the schema; the rest required.
+    required = set(resource.get("required", []))
+    assert {o for o in camel if o in required} == {
+        "".join(w.capitalize() if i else w for i, w in enumerate(o.split("_"))) for o in cls.OUTPUTS}
 
 
 def test_cluster_provider_output_is_a_kubernetes_provider_reference(schema):
