@@ -18,6 +18,7 @@ serving="$(sed -n 's/^serving=//p' <<<"$built")"; training="$(sed -n 's/^trainin
 objects=()
 if [[ -n "${LEVEL2_OBJECTS:-}" ]]; then objects=(--objects "$LEVEL2_OBJECTS")
 else [[ -n "${KUBECONFIG:-}" ]] || fail "KUBECONFIG is not set (or set LEVEL2_OBJECTS)"; fi
+export KUBECTL="${KUBECTL:-$(command -v kubectl)}"   # the e2e's own kubectl (run puts it first on PATH)
 cd "$ROOT" && timeout "${LEVEL2_TIMEOUT:-2100}" uv run --frozen python scripts/e2e/level2.py \
   --serving-image "$serving" --training-image "$training" --work "$E2E_WORK" --results "$E2E_RESULTS" \
   "${objects[@]}" ${LEVEL2_ARGS:-}
