@@ -103,6 +103,7 @@ class Run:
     # ---- images ----------------------------------------------------------------------------
     def image_for(self, declared: str) -> str | None:
         repo = declared.rsplit("/", 1)[-1].split(":")[0].split("@")[0]
+        repo = repo.removeprefix("mlops-")  # level 1 declares servingImage mlops-serving:e2e
         built = {"serving": self.args.serving_image, "training": self.args.training_image,
                  "mlflow": self.args.training_image}.get(repo)
         if built is None:
