@@ -12,8 +12,10 @@ fail() { echo "FAILED — $*" >"$E2E_RESULTS/level2"; echo "e2e level 2: FAILED 
 
 env_line="$("$ROOT/scripts/e2e/docker.sh" start)" || fail "the Docker engine did not start (scripts/e2e/docker.sh)"
 eval "$env_line"
+t0=$SECONDS l0="$(cut -d' ' -f1 /proc/loadavg)"
 built="$("$ROOT/scripts/e2e/images.sh")" || fail "the images did not build (scripts/e2e/images.sh; logs under ${MLOPS_E2E_CACHE:-$HOME/.cache/mlops-e2e})"
 serving="$(sed -n 's/^serving=//p' <<<"$built")"; training="$(sed -n 's/^training=//p' <<<"$built")"
+echo "images $((SECONDS - t0)) s (load $l0 -> $(cut -d' ' -f1 /proc/loadavg))" >> "$E2E_WORK/times"
 [[ -n "$serving" && -n "$training" ]] || fail "images.sh printed no serving/training references"
 objects=()
 if [[ -n "${LEVEL2_OBJECTS:-}" ]]; then objects=(--objects "$LEVEL2_OBJECTS")
