@@ -10,6 +10,8 @@ E2E_WORK="${E2E_WORK:-$(mktemp -d)}"; E2E_RESULTS="${E2E_RESULTS:-$E2E_WORK/resu
 mkdir -p "$E2E_WORK" "$E2E_RESULTS"
 fail() { echo "FAILED — $*" >"$E2E_RESULTS/level2"; echo "e2e level 2: FAILED — $*" >&2; exit 1; }
 
+# the engine is stopped at the end of the run (scripts/e2e/run) when this run started it
+"$ROOT/scripts/e2e/docker.sh" env >/dev/null 2>&1 || touch "$E2E_WORK/dockerd-started"
 env_line="$("$ROOT/scripts/e2e/docker.sh" start)" || fail "the Docker engine did not start (scripts/e2e/docker.sh)"
 eval "$env_line"
 t0=$SECONDS l0="$(cut -d' ' -f1 /proc/loadavg)"
