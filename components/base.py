@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
@@ -88,6 +89,45 @@ class BackendOutputsError(pulumi.RunError):
     """A backend's outputs do not match its component's declared outputs."""
 
 
+def _int_fields(args_type: Any) -> tuple[set[str], dict[str, Any]]:
+    """The keys of an Args/options TypedDict annotated ``int`` (through NotRequired, Input,
+    Optional), and its nested TypedDict fields (the options blocks)."""
+    # the raw annotations (the Args modules keep real types; pulumi.Input's own forward
+    # reference to Output makes typing.get_type_hints fail)
+    hints = getattr(args_type, "__annotations__", {})
+    ints: set[str] = set()
+    nested: dict[str, Any] = {}
+    for key, hint in hints.items():
+        todo, seen = [hint], []
+        while todo:
+            t = todo.pop()
+            seen.append(t)
+            todo.extend(a for a in typing.get_args(t) if not isinstance(a, (str, int, typing.ForwardRef)))
+        if int in seen and bool not in seen:
+            ints.add(key)
+        typed = [t for t in seen if typing.is_typeddict(t)]
+        if typed:
+            nested[key] = typed[0]
+    return ints, nested
+
+
+def wire_ints(args: Mapping[str, Any], args_type: Any) -> dict[str, Any]:
+    """Whole-number floats back to ``int`` where the Args declare ``int``.
+
+    A component constructed by the engine for another language (TypeScript, Go, ... through
+    components/__main__.py) receives its inputs as protobuf Struct values, where every number is
+    a double: ``minReplicas: 1`` arrives as ``1.0``. Python callers pass ``1``; this makes both
+    the same, and leaves a real fraction (``1.5``) to be refused by the range checks."""
+    ints, nested = _int_fields(args_type)
+    out = dict(args)
+    for key, value in args.items():
+        if key in ints and isinstance(value, float) and value.is_integer():
+            out[key] = int(value)
+        elif key in nested and isinstance(value, Mapping):
+            out[key] = wire_ints(value, nested[key])
+    return out
+
+
 class PlatformComponent(pulumi.ComponentResource):
     """Base of the six components. Subclasses set CONCERN, OUTPUTS and ONLY_ON and call
     :meth:`_setup`.
@@ -113,7 +153,8 @@ class PlatformComponent(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None,
     ) -> None:
         super().__init__(TYPE_PREFIX + type(self).__name__, name, None, opts)
-        settings = resolve(dict(args or {}))
+        args_type = getattr(type(self).__init__, "__annotations__", {}).get("args")
+        settings = resolve(wire_ints(dict(args or {}), args_type) if args_type else dict(args or {}))
         backend = load_backend(self.CONCERN, settings.target)
         outputs = backend.build(self, name, settings)
         present = check_outputs(type(self).__name__, settings, outputs, tuple(self.OUTPUTS), dict(self.ONLY_ON))
