@@ -245,5 +245,5 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "dashboard_url": monitoring.dashboard_url,
         "alert_target": monitoring.alert_target,
         "metrics_url": monitoring.metrics_url,
-        **s.cloud_exports(),
+        **s.cloud_exports(training=training),
     }

@@ -111,6 +111,8 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             **common,
             "enable_mlflow": s.aws_enable_mlflow,
             "mlflow_server_size": s.aws_mlflow_server_size,
+            # CI promotes as the deployer role; training jobs never move @champion.
+            "promotion_principal_arns": [s.aws_deployer_role_arn] if s.aws_deployer_role_arn else [],
         },
         "inference": {
             **common,
@@ -145,6 +147,9 @@ def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any
     return {}
 
 
-def exports(settings: Any) -> dict[str, pulumi.Input[Any]]:
-    """Stack outputs only aws has (the SageMaker launcher reads ``aws_region``)."""
-    return {"aws_region": settings.aws_region}
+def exports(settings: Any, **upstream: Any) -> dict[str, pulumi.Input[Any]]:
+    """Stack outputs only aws has: ``aws_region``, and from the training backend the launcher's
+    VpcConfig (``training_subnet_ids``, ``training_security_group_ids``) and the promotion
+    role (``promotion_role_arn``)."""
+    training = upstream.get("training")
+    return {"aws_region": settings.aws_region, **dict(getattr(training, "aws_exports", None) or {})}

@@ -126,6 +126,10 @@ class AwsTrainingOptions(_AwsCommon, total=False):
     components/aws/training.py ``MLFLOW_SERVER_VERSION``)."""
     noncurrent_version_days: Annotated[int, Opt(30, low=1, high=3650)]
     """Expire non-current artifact versions after this many days (default 30)."""
+    promotion_principal_arns: Annotated[list[str], Opt([])]
+    """IAM principals that may assume the promotion role, the only one that moves ``@champion``
+    (the stack passes the deployer role: CI promotes). Empty: the account root, i.e. whoever an
+    IAM policy of this account allows ``sts:AssumeRole`` on it; the training role never is."""
 
 
 @declared
