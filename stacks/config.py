@@ -403,6 +403,7 @@ DESCRIPTIONS: dict[str, str] = {
     "awsSagemakerModelDataKey": "aws, servingRuntime sagemaker: model.tar.gz key in the artifact bucket.",
     "awsSagemakerDataCapturePercent": "aws, servingRuntime sagemaker: share of requests captured to S3 (0 = off).",
     "awsSagemakerInvocationsPerInstance": "aws, servingRuntime sagemaker: autoscaling target, invocations per instance per minute.",
+    "awsSagemakerRolloutInstanceCount": "aws, servingRuntime sagemaker: instances of a new endpoint configuration (0 = servingMinReplicas); set to the current count before changing the instance type.",
     "azureLocation": "azure: region to deploy into.",
     "azureResourceGroup": "azure: resource group of the platform (empty: rg-<project>-<stack>).",
     "azureCreateResourceGroup": "azure: create the resource group (false: adopt an existing one).",

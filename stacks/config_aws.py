@@ -46,6 +46,7 @@ class AwsSettings(BaseModel):
     )
     aws_sagemaker_data_capture_percent: Annotated[int, Field(ge=0, le=100)] = 0
     aws_sagemaker_invocations_per_instance: Annotated[int, Field(ge=1, le=100000)] = 100
+    aws_sagemaker_rollout_instance_count: Annotated[int, Field(ge=0, le=1000)] = 0
 
     @field_validator("aws_deployer_role_arn")
     @classmethod
@@ -120,6 +121,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "model_data_key": s.aws_sagemaker_model_data_key,
             "data_capture_percent": s.aws_sagemaker_data_capture_percent,
             "invocations_per_instance": s.aws_sagemaker_invocations_per_instance,
+            "rollout_instance_count": s.aws_sagemaker_rollout_instance_count,
         },
         "monitoring": {**common, "instance_type": s.aws_sagemaker_instance_type},
     }

@@ -156,6 +156,11 @@ class AwsInferenceOptions(_AwsCommon, total=False):
     ``models/demand/champion/model.tar.gz``."""
     data_capture_percent: Annotated[int, Opt(0, low=0, high=100)]
     """sagemaker runtime: share of requests captured to the bucket (0 = off, default 0)."""
+    rollout_instance_count: Annotated[int, Opt(0, low=0, high=1000)]
+    """sagemaker runtime: instances of the production variant when its endpoint configuration
+    is (re)created, e.g. by an instance-type change (0, default: ``min_replicas``). Set it to the
+    endpoint's ``CurrentInstanceCount`` before changing the instance type, so the new fleet
+    starts at today's capacity (docs/aws.md, "Changing the SageMaker instance type")."""
     invocations_per_instance: Annotated[int, Opt(100, low=1, high=100000)]
     """sagemaker runtime: target-tracking value for SageMakerVariantInvocationsPerInstance
     (per minute, default 100)."""
