@@ -157,9 +157,9 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
     # endpoints that use auto scaling": deregister the scalable target and delete its policies
     # first, update, then register again). This parameter records the rolled-out type and is
     # replaced delete-before-replace when it changes; the scalable target and its policy depend
-    # on it and are replaced with it, so the engine deletes them first (dependents of a
-    # delete-before-replace resource go before it), then updates the endpoint (which waits for
-    # the parameter), then registers them again once the endpoint is InService.
+    # on it (their ForceNew resource id) and are replaced with it, so the engine deletes them
+    # first (replaced dependents of a delete-before-replace resource go before it), then updates
+    # the endpoint (which waits for the parameter), then registers them again once it is InService.
     rollout = aws.ssm.Parameter(
         f"{name}-rollout",
         aws.ssm.ParameterArgs(
@@ -253,7 +253,12 @@ def _inference_role(ctx: AwsContext, settings: Any, opts: Any, endpoint_name: st
 
 def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoint, variant: str,
                  rollout: aws.ssm.Parameter) -> None:
-    resource_id = endpoint.name.apply(lambda n: f"endpoint/{n}/variant/{variant}")
+    # The resource id (a ForceNew input) also waits for the rollout record: when the record is
+    # replaced delete-before-replace, the engine treats it as unknown, finds that the target and
+    # its policy must be replaced, and deletes them before the record, i.e. before the endpoint
+    # update. (replaceOnChanges alone would not do: the engine's dependent-replacement check asks
+    # the provider's diff, which honours ForceNew inputs only.)
+    resource_id = pulumi.Output.all(endpoint.name, rollout.value).apply(lambda a: f"endpoint/{a[0]}/variant/{variant}")
     target = aws.appautoscaling.Target(
         f"{ctx.name}-scaling-target",
         aws.appautoscaling.TargetArgs(
@@ -262,10 +267,10 @@ def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoin
             resource_id=resource_id,
             min_capacity=settings.min_replicas,
             max_capacity=settings.max_replicas,
-            # Keyed on the rolled-out instance type: a new type re-registers the target.
+            # Which instance type it was registered for (visible in the console).
             tags=rollout.value.apply(lambda t: {**ctx.tagged(), ROLLOUT_TAG: t}),
         ),
-        opts=ctx.opts(replace_on_changes=["tags"], delete_before_replace=True),
+        opts=ctx.opts(delete_before_replace=True),
     )
     aws.appautoscaling.Policy(
         f"{ctx.name}-scaling-policy",

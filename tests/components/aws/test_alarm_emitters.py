@@ -212,7 +212,7 @@ def test_the_sagemaker_drift_alarm_watches_a_metric_something_emits(capture, exp
 def test_every_alarm_and_alert_reaches_the_alert_topic(plan):
     stack, runtime, resources = plan
     (topic,) = [t for t in of_type(resources, "aws:sns/topic:Topic") if t["name"].endswith("monitoring-alerts")]
-    assert any(s["inputs"]["topicArn"] == f"arn:aws:sns:eu-west-1:111122223333:{topic['inputs']['name']}"
+    assert any(s["inputs"]["topic"] == f"arn:aws:sns:eu-west-1:111122223333:{topic['inputs']['name']}"
                and s["inputs"]["protocol"] == "email" for s in of_type(resources, "aws:sns/topicSubscription:TopicSubscription"))
     arn = f"arn:aws:sns:eu-west-1:111122223333:{topic['inputs']['name']}"
     for alarm in of_type(resources, "aws:cloudwatch/metricAlarm:MetricAlarm"):
@@ -261,4 +261,22 @@ def test_a_metric_nobody_emits_is_caught(exposed, capture):
     assert not emitter_of(resources, "MLOpsPlatform/Nobody", "anything", {"Endpoint"}, exposed)
     # The training role may only write SageMaker's training namespace: not an emitter elsewhere.
     assert not custom_emitters(resources, "MLOpsPlatform/Serving")
-    assert custom_emitters(resources, "/aws/sagemaker/TrainingJobs")
+
+
+def test_a_job_that_may_publish_there_is_an_emitter():
+    """Positive control of the custom-namespace rule: a role allowed PutMetricData into the
+    namespace, that a scheduled job runs as, is found; conditioned to another namespace, not."""
+    def plan(namespace):
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": ["*"],
+            "Condition": {"StringEquals": {"cloudwatch:namespace": namespace}}}]}
+        return [
+            {"type": "aws:iam/role:Role", "name": "drift-role", "inputs": {"name": "prod-drift-role"}},
+            {"type": "aws:iam/rolePolicy:RolePolicy", "name": "drift-policy",
+             "inputs": {"role": "prod-drift-role", "policy": json.dumps(policy)}},
+            {"type": "aws:sagemaker/pipeline:Pipeline", "name": "drift-job",
+             "inputs": {"roleArn": "arn:aws:iam::111122223333:role/prod-drift-role"}},
+        ]
+
+    assert custom_emitters(plan("MLOpsPlatform/Serving"), "MLOpsPlatform/Serving") == ["drift-role (runs drift-job)"]
+    assert not custom_emitters(plan("Elsewhere"), "MLOpsPlatform/Serving")

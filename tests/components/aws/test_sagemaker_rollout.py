@@ -60,69 +60,77 @@ def rollout_steps(before, after):
     old = {r["urn"]: r for r in before if r["custom"]}
     new = {r["urn"]: r for r in after if r["custom"]}
     action = {}
-    for urn, record in new.items():
+    order = _topological(new)
+    for urn in order:
+        record = new[urn]
         if urn not in old:
             action[urn] = "create"
             continue
-        changed = _changed(old[urn], record)
+        # An input read from a replaced resource is unknown until the replacement exists (a
+        # generated name, a new ARN): it changes even where the mocks give the same value.
+        changed = _changed(old[urn], record) | {
+            k for k, deps in record["property_dependencies"].items()
+            if any(action.get(d, "").startswith("replace") for d in deps)}
         forced = set(record["replace_on_changes"]) | FORCE_NEW.get(record["type"], set())
         if changed & forced:
             action[urn] = "replace-dbr" if record["delete_before_replace"] else "replace"
         elif changed:
             action[urn] = "update"
-    # Transitive dependents in the new graph.
-    dependents = {u: set() for u in new}
-    for urn, record in new.items():
-        for dep in _deps(record, new):
-            dependents[dep].add(urn)
-
-    order, seen = [], set()
-
-    def visit(urn):  # topological: dependencies first
-        if urn in seen:
-            return
-        seen.add(urn)
-        for dep in _deps(new[urn], new):
-            visit(dep)
-        order.append(urn)
-
-    for urn in sorted(new):
-        visit(urn)
-
+    # Dependent replacements of each delete-before-replace root (the engine's
+    # calculateDependentReplacements): a dependent whose ForceNew input has a property dependency
+    # on a replaced resource becomes unknown, so the provider's diff replaces it. Only ForceNew
+    # inputs count there (not replaceOnChanges), and plain dependsOn edges carry no property.
+    early: dict[str, list[str]] = {}
+    claimed: set[str] = set()
+    for root in order:
+        if action.get(root) != "replace-dbr" or root in claimed:
+            continue
+        replaced, chain = {root}, []
+        for urn in order:
+            record = new[urn]
+            keys = {k for k, deps in record["property_dependencies"].items() if set(deps) & replaced}
+            if urn != root and keys & FORCE_NEW.get(record["type"], set()):
+                replaced.add(urn)
+                chain.append(urn)
+        early[root] = chain
+        claimed |= set(chain)
     steps, deleted = [], set()
     for urn in order:
         verb = action.get(urn)
         name = new[urn]["name"]
-        if verb == "replace-dbr":
-            # Replaced dependents go first, in reverse dependency order, then the resource.
-            chain = [d for d in reversed(order) if d in _closure(urn, dependents) and action.get(d, "").startswith("replace")]
-            for d in chain:
-                if d not in deleted:
-                    steps.append(("delete", new[d]["name"]))
-                    deleted.add(d)
-            if urn not in deleted:
-                steps.append(("delete", name))
-                deleted.add(urn)
+        if urn in early:
+            for d in reversed(early[urn]):
+                steps.append(("delete", new[d]["name"]))
+                deleted.add(d)
+            steps.append(("delete", name))
             steps.append(("create", name))
+        elif urn in deleted:
+            steps.append(("create", name))  # re-created after its delete-before-replace root
         elif verb == "replace":
-            if urn in deleted:  # deleted early as a dependent of a delete-before-replace
-                steps.append(("create", name))
-            else:
-                steps.append(("create-replacement", name))
+            steps.append(("create-replacement", name))
+        elif verb == "replace-dbr":
+            steps.append(("delete", name))
+            steps.append(("create", name))
         elif verb in ("create", "update"):
             steps.append((verb, name))
     steps += [("delete-replaced", new[u]["name"]) for u in order if action.get(u) == "replace" and u not in deleted]
     return steps
 
 
-def _closure(urn, dependents):
-    out, stack = set(), list(dependents[urn])
-    while stack:
-        u = stack.pop()
-        if u not in out:
-            out.add(u)
-            stack += list(dependents[u])
-    return out
+def _topological(records):
+    order, seen = [], set()
+
+    def visit(urn):  # dependencies first
+        if urn in seen:
+            return
+        seen.add(urn)
+        for dep in sorted(_deps(records[urn], records)):
+            visit(dep)
+        order.append(urn)
+
+    for urn in sorted(records):
+        visit(urn)
+    return order
 
 
 def _watched(steps):
