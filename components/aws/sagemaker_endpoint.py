@@ -99,7 +99,7 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
         # first (IAM is eventually consistent; docs/aws.md has the sandbox check).
         opts=ctx.opts(depends_on=[access]),
     )
-    count = int(opts.get("rollout_instance_count") or 0) or settings.min_replicas
+    count = int(opts["rollout_instance_count"]) or settings.min_replicas
     if not settings.min_replicas <= count <= settings.max_replicas:
         ctx.fail("aws.rollout_instance_count", count,
                  f"0 (min_replicas) or a count between min_replicas ({settings.min_replicas}) and max_replicas ({settings.max_replicas})")
