@@ -257,7 +257,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "prometheus_url": monitoring.prometheus_url,
         "cloudwatch_namespace": monitoring.cloudwatch_namespace,
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id,
-        **s.cloud_exports(),
+        **s.cloud_exports(training=training),
     }
     # Target-specific outputs are absent where they do not apply (components/base.py ONLY_ON).
     return {key: value for key, value in outputs.items() if value is not None}

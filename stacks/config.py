@@ -216,7 +216,8 @@ _CLOUD_OPTIONS = {"local": _local_options, "aws": _aws_options, "azure": _azure_
 #: Which module adds outputs of earlier components to those options (optional per cloud).
 _CLOUD_WIRING = {"aws": _aws_wiring, "azure": _azure_wiring}
 #: Which module adds cloud-only stack outputs (optional per cloud).
-_CLOUD_EXPORTS = {"aws": _aws_exports, "azure": _azure_exports}
+#: Each takes (settings, **upstream components); azure's exports need no component.
+_CLOUD_EXPORTS = {"aws": _aws_exports, "azure": lambda settings, **_: _azure_exports(settings)}
 
 
 class StackSettings(CoreSettings, AwsSettings, AzureSettings):
@@ -268,10 +269,11 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
             raise missing_extra(self.target, exc) from None
         return cast(CloudBlocks, {self.target: args} if args else {})
 
-    def cloud_exports(self) -> dict[str, Any]:
-        """Stack outputs only the current cloud has (e.g. ``aws_region``), else ``{}``."""
+    def cloud_exports(self, **upstream: Any) -> dict[str, Any]:
+        """Stack outputs only the current cloud has (e.g. ``aws_region``), else ``{}``;
+        ``upstream`` names the built components (aws exports the training jobs' VpcConfig)."""
         exports = _CLOUD_EXPORTS.get(self.target)
-        return exports(self) if exports else {}
+        return exports(self, **upstream) if exports else {}
 
 
 def _allowed(error: Mapping[str, Any]) -> str:
@@ -409,6 +411,7 @@ DESCRIPTIONS: dict[str, str] = {
     "awsSagemakerModelDataKey": "aws, servingRuntime sagemaker: model.tar.gz key in the artifact bucket.",
     "awsSagemakerDataCapturePercent": "aws, servingRuntime sagemaker: share of requests captured to S3 (0 = off).",
     "awsSagemakerInvocationsPerInstance": "aws, servingRuntime sagemaker: autoscaling target, invocations per instance per minute.",
+    "awsSagemakerRolloutInstanceCount": "aws, servingRuntime sagemaker: instances of a new endpoint configuration (0 = servingMinReplicas); set to the current count before changing the instance type.",
     "azureLocation": "azure: region to deploy into.",
     "azureResourceGroup": "azure: resource group of the platform (empty: rg-<project>-<stack>).",
     "azureCreateResourceGroup": "azure: create the resource group (false: adopt an existing one).",

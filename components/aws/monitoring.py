@@ -224,14 +224,18 @@ def sns_receiver(topic_arn: pulumi.Input[str], region: str) -> dict[str, Any]:
 
 def _sns_receivers(ctx: AwsContext) -> list[dict[str, Any]]:
     """Alertmanager's receiver for the alert topic. Alertmanager's config is plain data checked
-    when the chart is rendered, so the topic ARN is built from the names the topic is created with
-    (its name is :meth:`AwsContext.cloud`); that needs the account id from config
-    (``awsAccountId``). Without it no receiver can be named before the topic exists, and alerts
-    stay in Alertmanager (docs/aws.md says so)."""
-    account = ctx.options["account_id"]
-    if not account:
-        return []
-    return [sns_receiver(f"arn:aws:sns:{ctx.region}:{account}:{ctx.cloud('aws', 'alerts')}", ctx.region)]
+    when the chart values are built, so the topic ARN is built from the names the topic is
+    created with (its name is :meth:`AwsContext.cloud`) in the stack's account: ``awsAccountId``
+    when set, else the caller's own account (``sts:GetCallerIdentity`` through this component's
+    provider, a direct invoke that returns plain data). Every alert then reaches the topic."""
+    account = ctx.options["account_id"] or caller_account(ctx)
+    return [sns_receiver(f"arn:{ctx.partition_name}:sns:{ctx.region}:{account}:{ctx.cloud('aws', 'alerts')}", ctx.region)]
+
+
+def caller_account(ctx: AwsContext) -> str:
+    """The account the stack's credentials are in (the provider refuses any other when
+    ``awsAccountId`` is set, so both agree whenever both exist)."""
+    return str(aws.get_caller_identity(opts=ctx.invoke_opts()).account_id)
 
 
 def _alertmanager_sns(ctx: AwsContext, settings: Any, stack: Any, labels: dict[str, str], component: Any) -> aws.sns.Topic:
