@@ -180,3 +180,13 @@ def test_the_foreign_registry_variant_has_zero_policy_violations(capture):
     overrides = variants(acr_name(capture))["green from another team's ACR"]
     violations = evaluate(capture(STACK, overrides), stack_config=stack_config(STACK, overrides))
     assert not violations, format_verdicts(violations)
+
+
+def test_online_deployments_wait_for_the_compute_that_provisions_the_managed_network(capture):
+    """Azure refuses an online deployment before the workspace's managed network is provisioned;
+    the first compute's creation waits for that provisioning, so every deployment (and the
+    endpoint) is ordered after the compute, as a dependency edge of the plan."""
+    resources = capture(STACK)
+    compute = one(resources, f"{ML}Compute", "training-compute")["urn"]
+    for r in of_type(resources, f"{ML}OnlineDeployment") + of_type(resources, f"{ML}OnlineEndpoint"):
+        assert compute in r["dependencies"], r["name"]
