@@ -144,3 +144,22 @@ def test_the_landing_zone_target_selects_the_network_tree_and_nothing_it_needs_i
     outside = {(urn, _engine_urn(dep)) for urn in selected for dep in by_urn[urn]["dependencies"]
                if _engine_urn(dep) not in selected and not _engine_urn(dep).split("::")[2].startswith("pulumi:providers:")}
     assert not outside
+
+
+def test_the_documented_request_is_answered_by_the_serving_app_with_a_demand_model(tmp_path):
+    """Step 8's request.json, posted to the app's AML scoring route with a real ``demand`` model
+    (the launcher's default task), gets one prediction."""
+    import json
+
+    from contract.serving import AZUREML_ROUTES
+    from serving.app import create_app
+    from tests.serving import models
+    from tests.serving.conftest import served, settings_for
+
+    (body,) = re.findall(r"^`request\.json`.*?```json\n(.*?)```", DOC.read_text(), re.S | re.M)
+    request = json.loads(body)
+    route = AZUREML_ROUTES["scoring_route"]["path"]
+    with served(create_app(settings_for(models.save("demand", tmp_path / "demand")))) as client:
+        answer = client.post(route, json=request)
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["predictions"]) == len(request["dataframe_records"]) == 1
