@@ -181,7 +181,11 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             v1_legacy_mode=False,
             tags=tags,
         ),
-        opts=data_opts(component, where.protect),
+        # AML owns the managed network's rules (required ones, and user-defined ones added as
+        # separate resources): a refresh reads them back into managedNetwork.outboundRules, and
+        # an update must re-send them rather than drop them. provisionNetworkNow only acts at
+        # creation.
+        opts=data_opts(component, where.protect, ignore_changes=["managedNetwork.outboundRules", "provisionNetworkNow"]),
     )
     compute = ml.Compute(
         f"{name}-compute",

@@ -190,3 +190,4 @@ def test_online_deployments_wait_for_the_compute_that_provisions_the_managed_net
     compute = one(resources, f"{ML}Compute", "training-compute")["urn"]
     for r in of_type(resources, f"{ML}OnlineDeployment") + of_type(resources, f"{ML}OnlineEndpoint"):
         assert compute in r["dependencies"], r["name"]
+
