@@ -42,7 +42,6 @@ from .common import (
     data_opts,
     diagnostic_setting,
     iso_seconds,
-    log_workspace_id,
     name as cloud,
     opts,
     placement,
@@ -91,7 +90,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     tags = where.tags
     private = where.private_endpoints
     prod = settings.environment == "prod"
-    logs = pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a))
+    logs = where.log_workspace_id
 
     vault = keyvault.Vault(
         f"{name}-kv",
@@ -252,10 +251,9 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         "tracking_uri": workspace.ml_flow_tracking_uri,
         "artifact_store_uri": artifact_uri,
         "execution_role": principal(compute),
-        "kms_key_arn": "",  # platform-managed keys (Microsoft.Storage); no customer key configured
         # Ordered after the compute: creating the first compute waits for the managed network,
         # and the online deployments (InferenceEndpoint is anchored on this id) need it provisioned.
-        "model_registry": after(compute.id, workspace.id),
+        "azureml_workspace_id": after(compute.id, workspace.id),
         "workspace_name": workspace.name,
         "compute_name": compute.name,
     }
