@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from ml.data import generate_demand  # noqa: E402
 from ml.drift import DriftReference  # noqa: E402
+from serving.drift import drift_settings  # noqa: E402
 
 FEATURES = ["store_id", "item_id", "day_of_week", "price", "promo"]
 WINDOWS = (100, 250, 500, 1000, 2000)
@@ -66,7 +67,8 @@ def main() -> None:
 
     ref = generate_demand(5_000, 1)[FEATURES].to_numpy(float)
     pool = generate_demand(200_000, 2)[FEATURES].to_numpy(float)
-    ours = DriftReference(ref, FEATURES)
+    # Exactly what the serving app applies with no SERVING_DRIFT_* variables set.
+    ours = DriftReference(ref, FEATURES).configured(**drift_settings({}))
     print(f"load average at start: {os.getloadavg()}")
     print(f"reference {ref.shape[0]} rows; ours: p={ours.p_threshold} {ours.correction}, "
           f"chi-square on {', '.join(ours.categorical)}; trials per cell: ours {args.trials}, "

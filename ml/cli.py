@@ -79,6 +79,9 @@ def _add_train_options(p: argparse.ArgumentParser, *, need_uri: bool) -> None:
     p.add_argument("--job-key", default=None,
                    help="identifies one job across retries (default: $ML_JOB_KEY, "
                    "$TRAINING_JOB_NAME, $AZUREML_RUN_ID)")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="keep checkpoints here and resume from them (default: $ML_CHECKPOINT_DIR, "
+                   "or /opt/ml/checkpoints inside a SageMaker job)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -187,6 +190,7 @@ def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "data": data,
         "data_source": args.data_csv,
         "job_key": args.job_key,
+        "checkpoint_dir": args.checkpoint_dir,
         "gate": GateConfig(test=args.gate_test, alpha=args.gate_alpha,
                            min_improvement=getattr(args, "min_improvement", 0.0)),
     }
