@@ -13,6 +13,7 @@ from pathlib import Path
 
 import mlflow.pyfunc
 import numpy as np
+import pytest
 from mlflow import MlflowClient
 
 from ml.checkpoint import CHECKPOINT_ENV, Checkpoint, checkpoint_dir, fingerprint
@@ -68,6 +69,7 @@ def _versions(client: MlflowClient, name: str) -> list:
     return client.search_model_versions(f"name = '{name}'")
 
 
+@pytest.mark.timeout(1800)  # several real trainings/processes; the machine is shared
 def test_a_training_killed_mid_fit_resumes_from_its_checkpoint_and_registers_once(mlflow_uri, tmp_path):
     client = _client(mlflow_uri)
     name, ckpt = "demand-ckpt-fit", tmp_path / "ckpt"
@@ -106,6 +108,7 @@ def test_a_training_killed_mid_fit_resumes_from_its_checkpoint_and_registers_onc
     assert len(_versions(client, name)) == 1
 
 
+@pytest.mark.timeout(1800)  # several real trainings/processes; the machine is shared
 def test_a_training_killed_after_registering_resumes_at_the_gate_with_the_same_version(mlflow_uri, tmp_path):
     client = _client(mlflow_uri)
     name, ckpt = "iris-ckpt-gate", tmp_path / "ckpt"

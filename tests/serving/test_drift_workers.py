@@ -8,6 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from ml.drift import DriftReference
 from serving.drift import DriftMonitor, SharedRingBuffer
@@ -41,6 +42,7 @@ def _per_process(prom_dir: Path, route: str) -> list[float]:
     return counts
 
 
+@pytest.mark.timeout(1800)  # several real trainings/processes; the machine is shared
 def test_two_workers_report_one_shared_window_and_verdict(iris_dir: Path, tmp_path: Path):
     prom_dir = tmp_path / "prom"
     prom_dir.mkdir()
@@ -53,7 +55,7 @@ def test_two_workers_report_one_shared_window_and_verdict(iris_dir: Path, tmp_pa
     shifted = x.copy()
     shifted["petal_length"] = shifted["petal_length"] + 3.0  # far outside the reference
     rows = [shifted.iloc[i % len(shifted)].to_dict() for i in range(120)]
-    with serving_process(env, tmp_path / "server.log") as url:
+    with serving_process(env, tmp_path / "server.log", timeout=900) as url:
         assert wait_until(lambda: len(list(prom_dir.glob("gauge_livemin_*.db"))) >= 2, timeout=90, interval=0.2)
         sent = 0
         # A new connection per request: the kernel spreads them over the two workers.
