@@ -66,7 +66,7 @@ def _upload_captures(s3, frame: pd.DataFrame, now: datetime, seed: int) -> None:
     for req in _requests(frame, rng):
         when = now - timedelta(minutes=float(rng.uniform(1, 55)))
         key = (f"data-capture/{ENDPOINT}/{ENDPOINT}/{VARIANT}/{when:%Y/%m/%d/%H}/"
-               f"{when:%M}-{uuid.uuid4().hex[:6]}.jsonl")
+               f"part-{when.minute // 15}.jsonl")
         lines.setdefault(key, []).append(_capture_line(req, when))
     # Old traffic outside the window must not count.
     old = now - timedelta(hours=5)
@@ -99,7 +99,7 @@ def _alarm_points(cw, now: datetime) -> tuple[list[float], str, float]:
     got = cw.get_metric_statistics(
         Namespace=m.namespace, MetricName=m.metric_name,
         Dimensions=[{"Name": k, "Value": v} for k, v in m.dimensions.items()],
-        StartTime=now - timedelta(seconds=m.period), EndTime=now + timedelta(seconds=60),
+        StartTime=now - timedelta(seconds=m.period), EndTime=datetime.now(timezone.utc) + timedelta(seconds=60),
         Period=m.period, Statistics=[m.stat],
     )
     assert alarm.evaluation_periods == 1 and m.period >= 3600  # one point per hourly run decides
@@ -129,7 +129,9 @@ def test_drift_job_reads_captures_and_publishes_what_the_alarm_watches(aws, case
 
     proc = subprocess.run(
         [sys.executable, "-m", "ml", "drift-job", "--captures", f"s3://{BUCKET}/data-capture/{ENDPOINT}/",
-         "--reference", f"s3://{BUCKET}/models/iris/model.tar.gz", "--endpoint", ENDPOINT, "--publish", "cloudwatch"],
+         "--reference", f"s3://{BUCKET}/models/iris/model.tar.gz", "--endpoint", ENDPOINT, "--publish", "cloudwatch",
+         # Wide enough for a slow machine between upload and run; the 5-hour-old capture stays out.
+         "--window-minutes", "180"],
         capture_output=True, text=True, timeout=300, cwd=ROOT, check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
