@@ -64,6 +64,8 @@ log = logging.getLogger("ml.drift_job")
 #: components.aws.monitoring.DRIFT_NAMESPACE (the alarm's namespace; the job role may put there).
 DRIFT_NAMESPACE = "MLOpsPlatform/Serving"
 _SCORING_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+#: ml.train.REFERENCE_IN_MODEL (not imported: the job need not load scikit-learn or MLflow).
+REFERENCE_IN_MODEL = "drift/reference.csv"
 
 
 class CaptureError(ValueError):
@@ -170,7 +172,6 @@ def load_reference(reference: str, *, s3_client: Any | None = None, tracking_uri
     """The drift reference kept with the model: a CSV path, an ``s3://.../model.tar.gz`` (the
     SageMaker model package; ``drift/reference.csv`` inside), or an MLflow ``models:/`` URI."""
     from ml.drift import DriftReference
-    from ml.train import REFERENCE_IN_MODEL
 
     with tempfile.TemporaryDirectory(prefix="drift-ref-") as tmp:
         if reference.startswith("s3://"):

@@ -12,7 +12,7 @@ import pytest
 
 from ml.drift import DriftReference
 from serving.drift import DriftMonitor, SharedRingBuffer
-from tests.serving.conftest import reference_of, serving_process, wait_until
+from tests.serving.conftest import metric, reference_of, serving_process, wait_until
 from tests.serving.models import IRIS_FEATURES, iris_data
 
 
@@ -56,7 +56,12 @@ def test_two_workers_report_one_shared_window_and_verdict(iris_dir: Path, tmp_pa
     shifted["petal_length"] = shifted["petal_length"] + 3.0  # far outside the reference
     rows = [shifted.iloc[i % len(shifted)].to_dict() for i in range(120)]
     with serving_process(env, tmp_path / "server.log", timeout=900) as url:
-        assert wait_until(lambda: len(list(prom_dir.glob("gauge_livemin_*.db"))) >= 2, timeout=90, interval=0.2)
+        def both_loaded() -> bool:  # serving_model_loaded is livemin: 1 only when every worker loaded
+            with urllib.request.urlopen(url + "/metrics", timeout=10) as r:
+                text = r.read().decode()
+            return len(list(prom_dir.glob("gauge_livemin_*.db"))) >= 2 and metric(text, "serving_model_loaded") == 1
+
+        assert wait_until(both_loaded, timeout=600, interval=0.5)
         sent = 0
         # A new connection per request: the kernel spreads them over the two workers.
         for row in rows:
