@@ -8,6 +8,7 @@ exit code 2, never a traceback.
     python -m ml retrain-if-drifted --serving-url http://127.0.0.1:PORT [train options]
     python -m ml launch --target local|aws|azure (--stack NAME | --outputs-file F) [options]
     python -m ml publish-sagemaker-model (--stack NAME | --outputs-file F) [--model-uri URI] [--key K]
+    python -m ml drift-job --captures S3_OR_DIR --reference REF --endpoint NAME [--publish cloudwatch]
 
 ``--tracking-uri`` defaults to ``MLFLOW_TRACKING_URI``.
 """
@@ -79,6 +80,9 @@ def _add_train_options(p: argparse.ArgumentParser, *, need_uri: bool) -> None:
     p.add_argument("--job-key", default=None,
                    help="identifies one job across retries (default: $ML_JOB_KEY, "
                    "$TRAINING_JOB_NAME, $AZUREML_RUN_ID)")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="keep checkpoints here and resume from them (default: $ML_CHECKPOINT_DIR, "
+                   "or /opt/ml/checkpoints inside a SageMaker job)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,7 +149,41 @@ def _parser() -> argparse.ArgumentParser:
                          "awsSagemakerModelDataKey (default: its default)")
     publish.add_argument("--tracking-uri", default=None,
                          help="override the stack's mlflow_tracking_uri (e.g. a port-forward)")
+    job = sub.add_parser(
+        "drift-job",
+        help="managed runtimes: captured requests -> the serving drift verdict -> a CloudWatch metric",
+    )
+    job.add_argument("--captures", required=True,
+                     help="data capture location: s3://bucket/data-capture/<endpoint>/ or a local directory")
+    job.add_argument("--reference", required=True,
+                     help="the model's drift reference: s3://.../model.tar.gz, models:/NAME@ALIAS, or a CSV")
+    job.add_argument("--endpoint", required=True, help="endpoint name (the alarm's Endpoint dimension)")
+    job.add_argument("--window-minutes", type=_positive_int, default=60,
+                     help="captures of the last N minutes (default 60, the alarm's period)")
+    job.add_argument("--min-rows", type=_positive_int, default=100,
+                     help="fewest usable rows for a verdict (default 100, serving's drift_min_rows)")
+    job.add_argument("--publish", choices=["none", "cloudwatch"], default="none",
+                     help="where the verdict goes besides stdout (default: none)")
+    job.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                     help="for a models:/ reference (default: $MLFLOW_TRACKING_URI)")
     return parser
+
+
+def _cmd_drift_job(args: argparse.Namespace) -> str:
+    from ml import drift_job
+
+    try:
+        import botocore.exceptions as boto_errors
+
+        aws_errors: tuple[type[BaseException], ...] = (boto_errors.BotoCoreError, boto_errors.ClientError)
+    except ImportError:  # no aws-runtime extra: only local captures and references work
+        aws_errors = ()
+    try:
+        result = drift_job.run(args.captures, args.reference, args.endpoint, window_minutes=args.window_minutes,
+                               min_rows=args.min_rows, publish=args.publish, tracking_uri=args.tracking_uri)
+    except aws_errors as exc:
+        raise CliError(f"AWS: {_one_line(exc)}") from None
+    return json.dumps({**result.status, "records": result.records, "skipped": result.skipped})
 
 
 def _check_tracking_uri(uri: str | None) -> str:
@@ -187,6 +225,7 @@ def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "data": data,
         "data_source": args.data_csv,
         "job_key": args.job_key,
+        "checkpoint_dir": args.checkpoint_dir,
         "gate": GateConfig(test=args.gate_test, alpha=args.gate_alpha,
                            min_improvement=getattr(args, "min_improvement", 0.0)),
     }
@@ -302,6 +341,7 @@ _COMMANDS = {
     "retrain-if-drifted": _cmd_retrain,
     "launch": _cmd_launch,
     "publish-sagemaker-model": _cmd_publish_sagemaker_model,
+    "drift-job": _cmd_drift_job,
 }
 
 

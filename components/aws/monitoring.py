@@ -33,6 +33,9 @@ from .sagemaker_endpoint import SAGEMAKER_NAMESPACE
 #: Where the drift job puts its p-values (dimension ``Endpoint``).
 DRIFT_NAMESPACE = "MLOpsPlatform/Serving"
 PERIOD = 60
+#: The drift job (``python -m ml drift-job``, window ``--window-minutes 60``) publishes one
+#: verdict per run: the alarm judges each hourly point on its own, one period, one datapoint.
+DRIFT_PERIOD = 3600
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,13 @@ class Alarm:
     queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgs]
 
 
-def _metric(query_id: str, namespace: str, metric: str, stat: str, dimensions: Any, return_data: bool = False):
+def _metric(query_id: str, namespace: str, metric: str, stat: str, dimensions: Any, return_data: bool = False,
+            period: int = PERIOD):
     return aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id=query_id,
         return_data=return_data,
         metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-            namespace=namespace, metric_name=metric, stat=stat, period=PERIOD, dimensions=dimensions
+            namespace=namespace, metric_name=metric, stat=stat, period=period, dimensions=dimensions
         ),
     )
 
@@ -68,9 +72,11 @@ def sagemaker_alarms(settings: Any, dims: Any, drift_dims: Any) -> list[Alarm]:
                aws.cloudwatch.MetricAlarmMetricQueryArgs(
                    id="ratio", expression="IF(invocations > 0, errors / invocations, 0)",
                    label="5xx ratio", return_data=True)]),
-        Alarm("drift", f"a feature's drift p-value below {settings.drift_p_value} for 30 minutes",
-              "LessThanThreshold", settings.drift_p_value, 30,
-              [_metric("drift", DRIFT_NAMESPACE, DRIFT_P_VALUE, "Minimum", drift_dims, return_data=True)]),
+        # One point per drift-job run (hourly): 30 one-minute periods would never all breach.
+        Alarm("drift", f"the drift job's smallest adjusted p-value below {settings.drift_p_value} (hourly)",
+              "LessThanThreshold", settings.drift_p_value, 1,
+              [_metric("drift", DRIFT_NAMESPACE, DRIFT_P_VALUE, "Minimum", drift_dims, return_data=True,
+                       period=DRIFT_PERIOD)]),
     ]
 
 
