@@ -22,6 +22,8 @@ from components import (
     TrainingPlatform,
 )
 
+from components.kubernetes.monitoring import in_cluster_prometheus_url
+
 from .config import PROJECT, ConfigError, StackSettings, option_keys
 
 #: Top-level component arguments that carry one stack config key under another name, by concern
@@ -38,6 +40,8 @@ ARG_KEYS: dict[str, dict[str, str]] = {
         "min_replicas": "servingMinReplicas", "max_replicas": "servingMaxReplicas",
         "cpu_request": "servingCpuRequest", "memory_request": "servingMemoryRequest",
         "cpu_limit": "servingCpuLimit", "memory_limit": "servingMemoryLimit",
+        "retrain_schedule": "trainingSchedule", "retrain_drift_schedule": "driftCheckSchedule",
+        "retrain_task": "trainingTask", "retrain_data_uri": "trainingDataUri",
     },
     "monitoring": {"runtime": "servingRuntime", "retention_days": "logRetentionDays"},
 }
@@ -198,6 +202,17 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "memory_request": s.serving_memory_request,
                 "cpu_limit": s.serving_cpu_limit,
                 "memory_limit": s.serving_memory_limit,
+                # Continuous training (runtime kubernetes: CronJobs and the canary).
+                "training_image": images.training_image if images else "",
+                "retrain_schedule": s.training_schedule,
+                "retrain_drift_schedule": s.drift_check_schedule,
+                "retrain_task": s.training_task,
+                "retrain_data_uri": s.training_data_uri,
+                "retrain_cooldown_minutes": s.retrain_cooldown_minutes,
+                "canary_bake_minutes": s.canary_bake_minutes,
+                "prometheus_url": in_cluster_prometheus_url(s.target, "monitoring", cluster.namespace),
+                "error_rate": s.error_rate,
+                "latency_p99_seconds": s.latency_p99_seconds,
                 **s.cloud_args("inference", network=network, cluster=cluster, training=training),
             },
             opts=on_cluster,
