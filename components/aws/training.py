@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .schedule import create_schedule
 from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document, service_trust
 
 ARTIFACT_PREFIX = "mlflow"
@@ -102,6 +103,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     )
     tracking = _mlflow(ctx, bucket, key, group) if ctx.options["enable_mlflow"] else None
     role = _execution_role(ctx, settings, bucket, key, tracking)
+    # servingRuntime sagemaker: the retraining schedule (EventBridge Scheduler -> training job).
+    create_schedule(ctx, settings, role, bucket, key, tracking.arn if tracking else "")
     return {
         "tracking_uri": tracking.arn if tracking else "",
         "artifact_store_uri": bucket.bucket.apply(lambda b: f"s3://{b}/{ARTIFACT_PREFIX}"),
