@@ -166,6 +166,8 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "platform": s.image_platform,
                 "docker_host": s.docker_host,
                 "docker_cert_path": s.docker_cert_path,
+                # Minikube's daemon names itself after its node: the profile, i.e. the context
+                **({"docker_daemon_name": s.kube_context} if s.target == "local" else {}),
             },
         )
         if s.build_images
