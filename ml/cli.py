@@ -320,12 +320,12 @@ def _cmd_pipeline(args: argparse.Namespace) -> str:
 
 
 def _cmd_canary(args: argparse.Namespace) -> str:
-    from mlflow import MlflowClient
-
+    from contract.mlflow_clients import client as mlflow_client
     from ml.canary import bake
 
+    config = _canary_config(args)
     uri = _check_tracking_uri(args.tracking_uri)
-    outcome = bake(MlflowClient(tracking_uri=uri, registry_uri=uri), args.model_name, _canary_config(args))
+    outcome = bake(mlflow_client(uri), args.model_name, config)
     if args.json:
         return json.dumps(dataclasses.asdict(outcome), indent=2)
     return f"{outcome.decision}: {outcome.reason}"

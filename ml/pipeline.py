@@ -103,8 +103,7 @@ def run_pipeline(
     sleep: Callable[[float], None] = time.sleep,
 ) -> PipelineOutcome:
     """Run the steps of the module docstring once. ``canary``: an ``ml.canary.CanaryConfig``."""
-    from mlflow import MlflowClient
-
+    from contract.mlflow_clients import client as mlflow_client
     from ml.gate import PromotionAborted
     from ml.retrain import retrain_if_drifted
     from ml.train import CHALLENGER_ALIAS, CHAMPION_ALIAS, _registered_model, train
@@ -115,7 +114,7 @@ def run_pipeline(
         raise ValueError("trigger drift needs serving_url (the serving app's base URL)")
     if not window_s > 0:
         raise ValueError(f"window_s must be > 0, got {window_s}")
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    client = mlflow_client(tracking_uri)
 
     def last_version_at() -> float | None:
         if _registered_model(client, model_name) is None:
