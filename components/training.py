@@ -106,6 +106,13 @@ def resolve_training_args(args: Mapping[str, Any]) -> Settings:
     why = cron_error(schedule) if isinstance(schedule, str) else "is not a string"
     require(why is None, "retrain_schedule", schedule, f"{CRON_HELP} ({why})")
     common.check_int("retrain_cooldown_minutes", merged["retrain_cooldown_minutes"], 0, 100_000)
+    if schedule and merged["runtime"] == "sagemaker":
+        from .kubernetes.retrain import eventbridge_cron
+
+        try:
+            eventbridge_cron(schedule)
+        except ValueError as exc:
+            require(False, "retrain_schedule", schedule, f"a schedule EventBridge can express ({exc})")
     if schedule and merged["runtime"] != "kubernetes":
         image = merged["training_image"]
         require(not common.is_known(image) or bool(image), "training_image", image,

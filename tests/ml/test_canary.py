@@ -104,9 +104,9 @@ def patient_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def recent_csv(tmp_path: Path) -> str:
-    """Recent labelled rows (the last 100 iris rows outside the frozen held-out set)."""
+    """Recent labelled rows (iris rows, shuffled, outside the frozen held-out set)."""
     path = tmp_path / "recent.csv"
-    get_task("iris").load(None, 0).tail(100).to_csv(path, index=False)
+    get_task("iris").load(None, 0).sample(frac=1.0, random_state=1).to_csv(path, index=False)
     return str(path)
 
 
@@ -206,7 +206,7 @@ def test_a_registry_error_during_the_decision_never_promotes(mlflow_uri, prometh
     name = f"canary-403-{uuid.uuid4().hex[:6]}"
     client = MlflowClient(mlflow_uri, mlflow_uri)
     champion_v1(mlflow_uri, name)
-    result = train("iris", mlflow_uri, name, data=get_task("iris").load(None, 0).tail(100), alias="challenger")
+    result = train("iris", mlflow_uri, name, data=get_task("iris").load(None, 0).sample(n=100, random_state=1), alias="challenger")
     assert result.decision == "challenger"
     with FaultProxy(mlflow_uri) as proxy:
         proxy_client = MlflowClient(proxy.uri, proxy.uri)
@@ -228,9 +228,9 @@ def test_a_candidate_arriving_during_a_bake_is_not_considered(mlflow_uri, recent
     name = f"canary-busy-{uuid.uuid4().hex[:6]}"
     client = MlflowClient(mlflow_uri, mlflow_uri)
     champion_v1(mlflow_uri, name)
-    assert train("iris", mlflow_uri, name, data=get_task("iris").load(None, 0).tail(100),
+    assert train("iris", mlflow_uri, name, data=get_task("iris").load(None, 0).sample(n=100, random_state=1),
                  alias="challenger").decision == "challenger"
-    late = train("iris", mlflow_uri, name, data=get_task("iris").load(None, 0).tail(90), alias="challenger")
+    late = train("iris", mlflow_uri, name, data=get_task("iris").load(None, 0).sample(n=90, random_state=2), alias="challenger")
     assert late.decision == "rejected" and "still in its canary" in late.reason
     assert aliases(client, name) == {"champion": "1", "challenger": "2"}
 
