@@ -176,15 +176,18 @@ def test_a_bad_latency_rolls_back_and_a_clean_bake_promotes(mlflow_uri, promethe
     stable_cm, canary_cm = two_apps(mlflow_uri, name)
     with stable_cm as stable, canary_cm as canary:
         prometheus.values = {ERROR_Q: 0.01, LATENCY_Q: 0.12}
+        # The bake counts from when the gate set the challenger: long enough for several checks
+        # even on a loaded machine.
         good = run_pipeline(task="iris", tracking_uri=mlflow_uri, model_name=name, trigger="schedule",
-                            data_uri=recent_csv, rows=90, cooldown_s=0, canary=config(prometheus.url))
+                            data_uri=recent_csv, rows=90, cooldown_s=0,
+                            canary=config(prometheus.url, bake_s=20.0, poll_s=0.5))
         assert good.result.decision == "challenger" and good.result.version == "3"
         assert good.canary.decision == "promoted", good.canary
         assert good.canary.samples >= 2  # it kept checking over the bake time
         assert aliases(client, name) == {"champion": "3", "challenger": "3"}
         assert client.get_model_version(name, "3").tags["promotion.decision"] == "promoted"
         assert wait_until(lambda: app_version(stable) == "3", timeout=30)
-        assert app_version(canary) == "3"
+        assert wait_until(lambda: app_version(canary) == "3", timeout=30)
 
 
 def test_no_traffic_or_no_prometheus_never_promotes(mlflow_uri, prometheus, recent_csv):
