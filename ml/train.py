@@ -56,7 +56,9 @@ from ml.gate import (
 from ml.tasks import Split, TaskSpec, exclude_keys, get_task
 
 __all__ = [
+    "CHALLENGER_ALIAS",
     "CHAMPION_ALIAS",
+    "DATA_DIGEST_TAG",
     "PROMOTION_TAGS",
     "REFERENCE_ARTIFACT",
     "REFERENCE_MAX_ROWS",
@@ -73,6 +75,11 @@ __all__ = [
 log = logging.getLogger("ml.train")
 
 CHAMPION_ALIAS = "champion"
+#: Canary rollouts (ml.canary): a candidate that beats the champion is first set here; while no
+#: canary bakes, it points at the champion's version (the canary pods then serve the champion).
+CHALLENGER_ALIAS = "challenger"
+#: Model-version tag: MLflow's digest of the training rows (duplicate detection).
+DATA_DIGEST_TAG = "ml.data_digest"
 #: Where the drift reference lives inside the run's artifacts (the serving app reads it).
 REFERENCE_ARTIFACT = "drift/reference.csv"
 REFERENCE_MAX_ROWS = 5_000
@@ -404,7 +411,7 @@ def _finished_result(client: Any, experiment_id: str, model_name: str, job_key: 
     )
     for run in runs:
         tags = run.data.tags
-        if tags.get("ml.version") and tags.get("promotion.decision") in ("promoted", "rejected"):
+        if tags.get("ml.version") and tags.get("promotion.decision") in ("promoted", "rejected", CHALLENGER_ALIAS):
             version = tags["ml.version"]
             return TrainResult(
                 run_id=run.info.run_id, model_name=model_name, version=version,
@@ -415,6 +422,24 @@ def _finished_result(client: Any, experiment_id: str, model_name: str, job_key: 
                 reason=f"job {job_key} already completed as version {version}: {tags.get('promotion.reason', '')}",
                 metrics={}, model_uri=f"models:/{model_name}/{version}", decision="already done",
             )
+    return None
+
+
+def _digest(frame: pd.DataFrame, spec: TaskSpec) -> str:
+    """MLflow's own digest of the training rows (what the dataset input logs too)."""
+    import mlflow.data
+
+    return str(mlflow.data.from_pandas(frame, targets=spec.target).digest)
+
+
+def _version_with_digest(client: Any, model_name: str, digest: str) -> str | None:
+    """A version of ``model_name`` trained on rows with this digest (not an abandoned one)."""
+    if _registered_model(client, model_name) is None:
+        return None
+    for mv in client.search_model_versions(f"name = '{model_name}'"):
+        tags = mv.tags or {}
+        if tags.get(DATA_DIGEST_TAG) == digest and tags.get("promotion.decision") not in ("abandoned", "aborted"):
+            return str(mv.version)
     return None
 
 
@@ -436,9 +461,13 @@ def _score_champion(client: Any, model_name: str, champion: Any, spec: TaskSpec,
 
 def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, holdout: pd.DataFrame,
                  x_hold: pd.DataFrame, candidate_pred: np.ndarray, gate: GateConfig,
-                 resumed: bool = False) -> tuple[bool, str, str | None, dict[str, str]]:
+                 resumed: bool = False, alias: str = CHAMPION_ALIAS) -> tuple[bool, str, str | None, dict[str, str]]:
     """Decide under the promotion lock: re-read the alias, score both models on the frozen
-    held-out rows, test the paired gain, move the alias (compare-and-set)."""
+    held-out rows, test the paired gain, move ``alias`` (compare-and-set).
+
+    ``alias`` ``challenger`` (canary rollouts): a winning candidate is set as the challenger
+    (the canary bakes it, ml.canary), not as the champion; a first version becomes both; a
+    candidate arriving while another challenger still bakes is rejected."""
     from mlflow.exceptions import MlflowException
 
     y = holdout[spec.target].to_numpy()
@@ -458,6 +487,8 @@ def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, hol
                 "promotion.champion_value": "", "promotion.champion_version": "",
                 "promotion.basis": "no champion"}
         client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+        if alias != CHAMPION_ALIAS:
+            client.set_registered_model_alias(model_name, alias, version)
         return True, reason, version, tags
     if champion.version == version and resumed:
         # The attempt before the restart moved the alias and died before recording why.
@@ -466,6 +497,19 @@ def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, hol
                 "promotion.champion_value": "", "promotion.champion_version": "",
                 "promotion.basis": "resumed from checkpoint"}
         return True, reason, version, tags
+    if alias != CHAMPION_ALIAS:
+        try:
+            baking = client.get_model_version_by_alias(model_name, alias).version
+        except MlflowException as exc:
+            if not is_no_champion(exc):
+                raise PromotionAborted(f"cannot read {model_name}@{alias}: {_line(exc)}") from None
+            baking = champion.version
+        if baking != champion.version:
+            reason = f"{alias} v{baking} is still in its canary; version {version} not considered"
+            return False, reason, champion.version, {
+                **base, "promotion.decision": "rejected", "promotion.reason": reason,
+                "promotion.champion_value": "", "promotion.champion_version": champion.version,
+                "promotion.basis": "canary in progress"}
     if champion.version == version:
         raise PromotionAborted(f"version {version} already holds {CHAMPION_ALIAS}")
     champ_pred = _score_champion(client, model_name, champion, spec, x_hold)
@@ -489,6 +533,11 @@ def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, hol
             raise PromotionAborted(
                 f"{CHAMPION_ALIAS} moved from v{champion.version} to v{now} during the gate; not overwritten"
             )
+        if alias != CHAMPION_ALIAS:
+            client.set_registered_model_alias(model_name, alias, version)
+            tags.update({"promotion.decision": alias, "canary.champion_version": champion.version,
+                         "canary.started": repr(time.time())})
+            return False, reason, champion.version, tags
         client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
         return True, reason, version, tags
     return False, reason, champion.version, tags
@@ -511,6 +560,8 @@ def train(
     job_key: str | None = None,
     stale_after_s: float = 6 * 3600.0,
     checkpoint_dir: str | os.PathLike[str] | None = None,
+    alias: str = CHAMPION_ALIAS,
+    skip_duplicate_data: bool = False,
 ) -> TrainResult:
     """Run the training steps in the module docstring and return what happened.
 
@@ -525,7 +576,11 @@ def train(
     ``TRAINING_JOB_NAME``, Azure ML's ``AZUREML_RUN_ID``). ``checkpoint_dir`` (default:
     ``ML_CHECKPOINT_DIR``, or ``/opt/ml/checkpoints`` in a SageMaker job) keeps the fit, the run
     and the registered version (``ml.checkpoint``): a restarted job resumes from there and
-    registers exactly once.
+    registers exactly once. ``alias`` is what a winning
+    candidate gets: ``champion`` (default) or ``challenger`` for a canary rollout (ml.canary).
+    ``skip_duplicate_data`` (the retraining pipeline): when a version of ``model_name`` was
+    trained on exactly these rows (same MLflow dataset digest, tag ``ml.data_digest``), nothing
+    is fitted or registered and the result's decision is ``skipped``.
     """
     from mlflow.models import infer_signature
 
@@ -585,6 +640,15 @@ def train(
     else:
         frame = exclude_keys(data, holdout, spec.key_columns)
         source = data_source or "caller-supplied frame"
+    digest = _digest(frame, spec)
+    if skip_duplicate_data:
+        same = _version_with_digest(client, model_name, digest)
+        if same is not None:
+            reason = (f"version {same} of {model_name} was trained on exactly these {len(frame)} rows "
+                      f"(dataset digest {digest}); no duplicate version registered")
+            log.info("%s", reason)
+            return TrainResult("", model_name, same, False, spec.gate_metric, float("nan"), None,
+                               reason, model_uri=f"models:/{model_name}/{same}", decision="skipped")
     t1 = _step(2, n, f"splitting {len(frame)} rows (held-out rows of {model_name} excluded)")
     split = spec.split(frame, test_size, seed)
     pipeline = spec.build(seed, dict(params or {}))
@@ -614,9 +678,9 @@ def train(
     else:
         run_id, version = _log_and_register(
             client, n, uri, experiment_id, spec, pipeline, split, metrics, timings, rows, seed, frame,
-            source, holdout, model_name, holdout_version, holdout_run, job_key, ckpt)
+            source, holdout, model_name, holdout_version, holdout_run, job_key, ckpt, digest)
     return _decide(client, spec, model_name, version, run_id, holdout, x_hold, hold_pred, gate, job_key,
-                   hold_metrics, metrics, ckpt, resumed=resume_version is not None)
+                   hold_metrics, metrics, ckpt, resumed=resume_version is not None, alias=alias)
 
 
 def _resume_point(client: Any, model_name: str, ckpt: Checkpoint | None
@@ -661,7 +725,8 @@ def _decided(client: Any, model_name: str, version: str, run_id: str, spec: Task
 def _log_and_register(client: Any, n: int, uri: str, experiment_id: str, spec: TaskSpec, pipeline: Any,
                       split: Split, metrics: dict[str, float], timings: dict[str, float], rows: int | None,
                       seed: int, frame: pd.DataFrame, source: str, holdout: pd.DataFrame, model_name: str,
-                      holdout_version: str, holdout_run: str, job_key: str, ckpt: Checkpoint | None) -> tuple[str, str]:
+                      holdout_version: str, holdout_run: str, job_key: str, ckpt: Checkpoint | None,
+                      digest: str) -> tuple[str, str]:
     """Steps 5-6: a new run with everything logged, and a new version; (run id, version)."""
     _step(5, n, f"logging run to {uri}")
     run = client.create_run(
@@ -677,7 +742,8 @@ def _log_and_register(client: Any, n: int, uri: str, experiment_id: str, spec: T
         _step(6, n, f"registering a new version of {model_name!r}")
         mv = client.create_model_version(
             model_name, source=f"{run.info.artifact_uri}/{MODEL_ARTIFACT}", run_id=run_id,
-            tags={"ml.drift_reference": f"{MODEL_ARTIFACT}/{REFERENCE_IN_MODEL}", "ml.task": spec.name},
+            tags={"ml.drift_reference": f"{MODEL_ARTIFACT}/{REFERENCE_IN_MODEL}", "ml.task": spec.name,
+                  DATA_DIGEST_TAG: digest},
         )
         version = str(mv.version)
         if ckpt is not None:
@@ -693,7 +759,7 @@ def _log_and_register(client: Any, n: int, uri: str, experiment_id: str, spec: T
 def _decide(client: Any, spec: TaskSpec, model_name: str, version: str, run_id: str, holdout: pd.DataFrame,
             x_hold: pd.DataFrame, hold_pred: np.ndarray, gate: GateConfig, job_key: str,
             hold_metrics: dict[str, float], metrics: dict[str, float], ckpt: Checkpoint | None,
-            resumed: bool) -> TrainResult:
+            resumed: bool, alias: str = CHAMPION_ALIAS) -> TrainResult:
     """Step 7: the gate under the lock, the decision recorded on the version and the run."""
     n = _TOTAL_STEPS
 
@@ -701,7 +767,7 @@ def _decide(client: Any, spec: TaskSpec, model_name: str, version: str, run_id: 
     try:
         with PromotionLock(client, model_name, ttl_s=gate.lock_ttl_s, wait_s=gate.lock_wait_s, job=job_key):
             promoted, reason, champion_version, tags = _gate_locked(
-                client, spec, model_name, version, holdout, x_hold, hold_pred, gate, resumed=resumed
+                client, spec, model_name, version, holdout, x_hold, hold_pred, gate, resumed=resumed, alias=alias
             )
     except (PromotionAborted, Exception) as exc:
         why = exc if isinstance(exc, PromotionAborted) else PromotionAborted(_line(exc))

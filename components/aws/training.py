@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .schedule import create_schedule
 from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document, service_trust
 
 ARTIFACT_PREFIX = "mlflow"
@@ -170,6 +171,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         "training_security_group_ids": [jobs_sg.id] if jobs_sg else [],
         "promotion_role_arn": promotion.arn,
     }
+    # servingRuntime sagemaker: the retraining schedule (EventBridge Scheduler -> training job).
+    create_schedule(ctx, settings, role, bucket, key, tracking.arn if tracking else "")
     return {
         "tracking_uri": tracking.arn if tracking else "",
         "artifact_store_uri": bucket.bucket.apply(lambda b: f"s3://{b}/{ARTIFACT_PREFIX}"),
