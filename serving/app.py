@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from serving.errors import install_error_handlers
 from serving.metrics import UNMATCHED_ROUTE, Metrics
 from serving.model import ModelSource
+from serving.probes import ProbeListener
 from serving.routes import ROUTERS
 from serving.service import InferenceService
 from serving.settings import ServingSettings
@@ -76,10 +77,18 @@ def create_app(settings: ServingSettings | None = None, *, source: ModelSource |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        probes = None
+        if settings.probe_port:
+            probes = ProbeListener(settings.host, settings.probe_port, service.readiness)
+            app.state.probes = probes
         await service.start()
+        if probes is not None:
+            probes.start()
         try:
             yield
         finally:
+            if probes is not None:
+                await probes.stop()
             await service.stop()
 
     app = FastAPI(
