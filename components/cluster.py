@@ -7,7 +7,7 @@ On every target the ``provider`` output is what the Kubernetes-based pieces depl
 """
 
 
-from typing import Any, Mapping, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,7 +17,7 @@ from . import common, spec
 from .aws.options import AwsClusterOptions
 from .azure.options import AzureClusterOptions
 from .local.options import LocalKubeconfigOptions
-from .base import PlatformComponent, Settings, with_defaults
+from .base import PlatformComponent, Settings, declared_outputs, with_defaults
 
 
 class ClusterArgs(TypedDict):
@@ -31,12 +31,8 @@ class ClusterArgs(TypedDict):
     """Control-plane version on EKS/AKS (default ``1.33``)."""
     network_id: NotRequired[pulumi.Input[str]]
     """VPC/VNet id from Network (cloud targets)."""
-    cidr: NotRequired[pulumi.Input[str]]
-    """Network range from Network (cloud targets)."""
     private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
     """Where nodes go (cloud targets): pass ``network.private_subnet_ids``."""
-    public_subnet_ids: NotRequired[pulumi.Input[list[str]]]
-    """Load balancer subnets (aws)."""
     node_count: NotRequired[int]
     """Desired nodes in the default pool (default 2; 1 to 100)."""
     node_min_count: NotRequired[int]
@@ -67,9 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "namespace": "mlops",
     "kubernetes_version": "1.33",
     "network_id": None,
-    "cidr": None,
     "private_subnet_ids": [],
-    "public_subnet_ids": [],
     "node_count": 2,
     "node_min_count": 1,
     "node_max_count": 4,
@@ -103,34 +97,40 @@ def resolve_cluster_args(args: Mapping[str, Any]) -> Settings:
     return Settings(merged)
 
 
+class ClusterOutputs(TypedDict):
+    """What a Cluster backend returns (checked by components/base.py)."""
+
+    cluster_name: pulumi.Input[str]
+    kubeconfig: pulumi.Input[str]
+    namespace: pulumi.Input[str]
+    provider: k8s.Provider
+    cluster_endpoint: NotRequired[pulumi.Input[str]]
+    oidc_issuer_url: NotRequired[pulumi.Input[str]]
+    node_identity: NotRequired[pulumi.Input[str]]
+
+
 class Cluster(PlatformComponent):
     """The Kubernetes cluster (type token ``mlops:index:Cluster``)."""
 
     CONCERN = "cluster"
-    OUTPUTS = (
-        "cluster_name",
-        "cluster_endpoint",
-        "kubeconfig",
-        "namespace",
-        "oidc_issuer_url",
-        "node_identity",
-        "provider",
-    )
+    ONLY_ON = {"cluster_endpoint": ("aws", "azure"), "oidc_issuer_url": ("aws", "azure"),
+               "node_identity": ("aws", "azure")}
+    OUTPUTS = declared_outputs(ClusterOutputs, ONLY_ON)
 
     cluster_name: pulumi.Output[str]
     """EKS/AKS cluster name, or the kubeconfig context on local."""
-    cluster_endpoint: pulumi.Output[str]
-    """API server URL (empty on local: it is whatever the context points at)."""
     kubeconfig: pulumi.Output[str]
     """A kubeconfig for users and CI (secret). Empty on local, where the user's own is used."""
     namespace: pulumi.Output[str]
     """The platform namespace, ready for workloads."""
-    oidc_issuer_url: pulumi.Output[str]
-    """Workload identity issuer (EKS OIDC / AKS OIDC issuer); empty on local."""
-    node_identity: pulumi.Output[str]
-    """Node role ARN (aws) / kubelet identity object id (azure); empty on local."""
     provider: pulumi.Output[k8s.Provider]
     """The Kubernetes provider the Kubernetes-based components deploy through."""
+    cluster_endpoint: Optional[pulumi.Output[str]]
+    """aws, azure: the API server URL. Absent on local (whatever the context points at)."""
+    oidc_issuer_url: Optional[pulumi.Output[str]]
+    """aws, azure: the workload identity issuer (EKS OIDC / AKS OIDC issuer)."""
+    node_identity: Optional[pulumi.Output[str]]
+    """aws: the node role ARN; azure: the kubelet identity's object id."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None):
         self._setup(name, args, resolve_cluster_args, opts)

@@ -75,6 +75,9 @@ class ContainerImagesArgs(TypedDict):
     prints (default empty: the ambient ``DOCKER_HOST``)."""
     docker_cert_path: NotRequired[str]
     """local only: ``DOCKER_CERT_PATH`` from ``minikube docker-env`` (default empty)."""
+    docker_daemon_name: NotRequired[str]
+    """local only: the name Minikube's Docker daemon reports (its node, i.e. the profile name;
+    default ``minikube``). A build into any other daemon is refused (components/local/daemon.py)."""
     environment: NotRequired[str]
     """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
     tags: NotRequired[Mapping[str, str]]
@@ -93,6 +96,7 @@ DEFAULTS: dict[str, Any] = {
     "build_args": {},
     "docker_host": "",
     "docker_cert_path": "",
+    "docker_daemon_name": "minikube",
     "environment": "dev",
     "tags": {},
 }

@@ -7,7 +7,7 @@ azure ``runtime: azureml``: managed online endpoint with blue/green deployments.
 """
 
 
-from typing import Any, Mapping, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
@@ -15,7 +15,7 @@ from typing_extensions import NotRequired
 from . import common, spec
 from .aws.options import AwsInferenceOptions
 from .azure.options import AzureInferenceOptions
-from .base import PlatformComponent, Settings, require, with_defaults
+from .base import PlatformComponent, Settings, declared_outputs, require, with_defaults
 
 
 class InferenceEndpointArgs(TypedDict):
@@ -117,18 +117,31 @@ def resolve_inference_args(args: Mapping[str, Any]) -> Settings:
     return Settings(merged)
 
 
+class InferenceOutputs(TypedDict):
+    """What an InferenceEndpoint backend returns (checked by components/base.py)."""
+
+    url: pulumi.Input[str]
+    endpoint_name: pulumi.Input[str]
+    service_account: NotRequired[pulumi.Input[str]]
+    sagemaker_variant_name: NotRequired[pulumi.Input[str]]
+
+
 class InferenceEndpoint(PlatformComponent):
     """The model endpoint (type token ``mlops:index:InferenceEndpoint``)."""
 
     CONCERN = "inference"
-    OUTPUTS = ("url", "endpoint_name", "service_account")
+    ONLY_ON = {"service_account": ("runtime:kubernetes",), "sagemaker_variant_name": ("runtime:sagemaker",)}
+    OUTPUTS = declared_outputs(InferenceOutputs, ONLY_ON)
 
     url: pulumi.Output[str]
     """Where to send predictions (in-cluster URL, SageMaker invocation URL, AML scoring URI)."""
     endpoint_name: pulumi.Output[str]
     """Deployment / SageMaker endpoint / AML endpoint name (what Monitoring watches)."""
-    service_account: pulumi.Output[str]
-    """The Kubernetes ServiceAccount the pods run as (empty for managed runtimes)."""
+    service_account: Optional[pulumi.Output[str]]
+    """runtime kubernetes only: the ServiceAccount the pods run as."""
+    sagemaker_variant_name: Optional[pulumi.Output[str]]
+    """runtime sagemaker only: the endpoint's production variant (what its CloudWatch metrics
+    are keyed on; pass it to Monitoring's ``aws.variant_name``)."""
 
     def __init__(self, name: str, args: InferenceEndpointArgs, opts: pulumi.ResourceOptions | None = None):
         self._setup(name, args, resolve_inference_args, opts)

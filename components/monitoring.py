@@ -7,7 +7,7 @@ azure: Log Analytics workspace, diagnostic settings, metric alerts, action group
 """
 
 
-from typing import Any, Mapping, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
@@ -15,7 +15,7 @@ from typing_extensions import NotRequired
 from . import common, spec
 from .aws.options import AwsMonitoringOptions
 from .azure.options import AzureMonitoringOptions
-from .base import PlatformComponent, Settings, with_defaults
+from .base import PlatformComponent, Settings, declared_outputs, with_defaults
 
 
 class MonitoringArgs(TypedDict):
@@ -122,18 +122,34 @@ def resolve_monitoring_args(args: Mapping[str, Any]) -> Settings:
     return Settings(merged)
 
 
+class MonitoringOutputs(TypedDict):
+    """What a Monitoring backend returns (checked by components/base.py)."""
+
+    dashboard_url: pulumi.Input[str]
+    alert_target: pulumi.Input[str]
+    prometheus_url: NotRequired[pulumi.Input[str]]
+    cloudwatch_namespace: NotRequired[str]
+    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+
+
 class Monitoring(PlatformComponent):
     """Metrics, alerts and dashboard (type token ``mlops:index:Monitoring``)."""
 
     CONCERN = "monitoring"
-    OUTPUTS = ("dashboard_url", "alert_target", "metrics_url")
+    ONLY_ON = {"prometheus_url": ("local", "aws/kubernetes"), "cloudwatch_namespace": ("aws/sagemaker",),
+               "log_analytics_workspace_id": ("azure",)}
+    OUTPUTS = declared_outputs(MonitoringOutputs, ONLY_ON)
 
     dashboard_url: pulumi.Output[str]
     """Grafana / CloudWatch / Azure dashboard link."""
     alert_target: pulumi.Output[str]
     """Where alerts go: Alertmanager service, SNS topic ARN, or action group id."""
-    metrics_url: pulumi.Output[str]
-    """Prometheus query URL, CloudWatch namespace, or Log Analytics workspace id."""
+    prometheus_url: Optional[pulumi.Output[str]]
+    """The in-cluster Prometheus query URL (local, and aws with runtime kubernetes)."""
+    cloudwatch_namespace: Optional[pulumi.Output[str]]
+    """aws with runtime sagemaker: the CloudWatch namespace of the endpoint's metrics."""
+    log_analytics_workspace_id: Optional[pulumi.Output[str]]
+    """azure: the Log Analytics workspace the alerts query."""
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         self._setup(name, args, resolve_monitoring_args, opts)

@@ -7,7 +7,7 @@ azure: resource group, VNet, subnets, NSGs, private DNS zones.
 """
 
 
-from typing import Any, Mapping, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
@@ -16,7 +16,7 @@ from . import common, spec
 from .aws.options import AwsNetworkOptions
 from .azure.options import AzureNetworkOptions
 from .local.options import LocalKubeconfigOptions
-from .base import PlatformComponent, Settings, with_defaults
+from .base import PlatformComponent, Settings, declared_outputs, with_defaults
 
 
 class NetworkArgs(TypedDict):
@@ -76,22 +76,47 @@ def resolve_network_args(args: Mapping[str, Any]) -> Settings:
     return Settings(merged)
 
 
+class NetworkOutputs(TypedDict):
+    """What a Network backend returns (checked by components/base.py: no key more or less)."""
+
+    namespace: pulumi.Input[str]
+    network_id: NotRequired[pulumi.Input[str]]
+    cidr: NotRequired[str]
+    private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    public_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    subnet_ids: NotRequired[pulumi.Input[dict[str, str]]]
+    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    resource_group_name: NotRequired[pulumi.Input[str]]
+
+
 class Network(PlatformComponent):
     """The platform's network (type token ``mlops:index:Network``)."""
 
     CONCERN = "network"
-    OUTPUTS = ("network_id", "cidr", "private_subnet_ids", "public_subnet_ids", "namespace")
+    ONLY_ON = {
+        "network_id": ("aws", "azure"), "cidr": ("aws", "azure"), "private_subnet_ids": ("aws", "azure"),
+        "public_subnet_ids": ("aws",), "subnet_ids": ("azure",), "log_analytics_workspace_id": ("azure",),
+        "resource_group_name": ("azure",),
+    }
+    OUTPUTS = declared_outputs(NetworkOutputs, ONLY_ON)
 
-    network_id: pulumi.Output[str]
-    """VPC id (aws), VNet id (azure), or the namespace name (local)."""
-    cidr: pulumi.Output[str]
-    """The network's IPv4 range."""
-    private_subnet_ids: pulumi.Output[list[str]]
-    """Subnets for nodes, endpoints and training (empty on local)."""
-    public_subnet_ids: pulumi.Output[list[str]]
-    """Subnets for load balancers (empty on local and azure)."""
     namespace: pulumi.Output[str]
     """The platform's Kubernetes namespace name."""
+    network_id: Optional[pulumi.Output[str]]
+    """aws: the VPC id; azure: the VNet id. Absent on local."""
+    cidr: Optional[pulumi.Output[str]]
+    """aws, azure: the network's IPv4 range. Absent on local."""
+    private_subnet_ids: Optional[pulumi.Output[list[str]]]
+    """aws: one private subnet per zone (nodes, endpoints); azure: every subnet (use
+    ``subnet_ids`` to pick one by role). Absent on local."""
+    public_subnet_ids: Optional[pulumi.Output[list[str]]]
+    """aws only: the public subnets (load balancers, NAT)."""
+    subnet_ids: Optional[pulumi.Output[dict[str, str]]]
+    """azure only: subnet id by role (``cluster``, ``endpoints``, ``training``)."""
+    log_analytics_workspace_id: Optional[pulumi.Output[str]]
+    """azure only: the platform's Log Analytics workspace (every diagnostic setting's sink)."""
+    resource_group_name: Optional[pulumi.Output[str]]
+    """azure only: the resource group every azure child lives in."""
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         self._setup(name, args, resolve_network_args, opts)

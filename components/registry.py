@@ -16,7 +16,7 @@ from . import common, spec
 from .aws.options import AwsRegistryOptions
 from .azure.options import AzureRegistryOptions
 from .local.options import LocalRegistryOptions
-from .base import PlatformComponent, Settings, require, with_defaults
+from .base import PlatformComponent, Settings, declared_outputs, require, with_defaults
 
 
 class RegistryArgs(TypedDict):
@@ -83,11 +83,20 @@ def resolve_registry_args(args: Mapping[str, Any]) -> Settings:
     return Settings(merged)
 
 
+class RegistryOutputs(TypedDict):
+    """What a Registry backend returns (checked by components/base.py)."""
+
+    registry_url: pulumi.Input[str]
+    repository_urls: pulumi.Input[dict[str, str]]
+    registry_id: pulumi.Input[str]
+
+
 class Registry(PlatformComponent):
     """Image registry (type token ``mlops:index:Registry``)."""
 
     CONCERN = "registry"
-    OUTPUTS = ("registry_url", "repository_urls", "registry_id")
+    ONLY_ON = {}  # noqa: RUF012 (every output exists on every target)
+    OUTPUTS = declared_outputs(RegistryOutputs, ONLY_ON)
 
     registry_url: pulumi.Output[str]
     """Registry server (``<acct>.dkr.ecr.<region>.amazonaws.com``, ``<name>.azurecr.io``, or

@@ -9,7 +9,7 @@ azure: AML workspace with Key Vault, storage, App Insights, ACR link and a scale
 """
 
 
-from typing import Any, Mapping, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
@@ -18,7 +18,7 @@ from . import common, spec
 from .aws.options import AwsTrainingOptions
 from .azure.options import AzureTrainingOptions
 from .local.options import MLFLOW_IMAGE, LocalTrainingOptions  # noqa: F401 (MLFLOW_IMAGE: re-exported)
-from .base import PlatformComponent, Settings, with_defaults
+from .base import PlatformComponent, Settings, declared_outputs, with_defaults
 
 
 
@@ -79,34 +79,50 @@ def resolve_training_args(args: Mapping[str, Any]) -> Settings:
     return Settings(merged)
 
 
+class TrainingOutputs(TypedDict):
+    """What a TrainingPlatform backend returns (checked by components/base.py)."""
+
+    tracking_uri: pulumi.Input[str]
+    artifact_store_uri: pulumi.Input[str]
+    execution_role: NotRequired[pulumi.Input[str]]
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    artifact_bucket: NotRequired[pulumi.Input[str]]
+    model_package_group: NotRequired[pulumi.Input[str]]
+    azureml_workspace_id: NotRequired[pulumi.Input[str]]
+    workspace_name: NotRequired[pulumi.Input[str]]
+    compute_name: NotRequired[pulumi.Input[str]]
+
+
 class TrainingPlatform(PlatformComponent):
     """Tracking, registry and training compute (type token ``mlops:index:TrainingPlatform``)."""
 
     CONCERN = "training"
-    OUTPUTS = (
-        "tracking_uri",
-        "artifact_store_uri",
-        "execution_role",
-        "kms_key_arn",
-        "model_registry",
-        "workspace_name",
-        "compute_name",
-    )
+    ONLY_ON = {
+        "execution_role": ("aws", "azure"), "kms_key_arn": ("aws",), "artifact_bucket": ("aws",),
+        "model_package_group": ("aws",), "azureml_workspace_id": ("azure",), "workspace_name": ("azure",),
+        "compute_name": ("azure",),
+    }
+    OUTPUTS = declared_outputs(TrainingOutputs, ONLY_ON)
 
     tracking_uri: pulumi.Output[str]
     """MLflow tracking URI (in-cluster URL, SageMaker MLflow ARN, AML MLflow URI)."""
     artifact_store_uri: pulumi.Output[str]
     """Where artifacts live (``s3://…``, ``azureml://…`` or the local PVC path)."""
-    execution_role: pulumi.Output[str]
-    """Identity training runs as: role ARN, managed identity id, or service account name."""
-    kms_key_arn: pulumi.Output[str]
-    """Customer key encrypting the artifacts (empty on local and when the cloud manages it)."""
-    model_registry: pulumi.Output[str]
-    """SageMaker model package group / AML workspace / the MLflow registry on local."""
-    workspace_name: pulumi.Output[str]
-    """AML workspace (azure); empty elsewhere."""
-    compute_name: pulumi.Output[str]
-    """AML compute cluster (azure); empty elsewhere."""
+    execution_role: Optional[pulumi.Output[str]]
+    """Identity training runs as: the SageMaker execution role ARN (aws), the compute cluster's
+    managed identity principal id (azure). Absent on local."""
+    kms_key_arn: Optional[pulumi.Output[str]]
+    """aws only: the customer key encrypting the artifacts (azure uses platform-managed keys)."""
+    artifact_bucket: Optional[pulumi.Output[str]]
+    """aws only: the S3 artifact bucket's name (what the SageMaker launcher writes to)."""
+    model_package_group: Optional[pulumi.Output[str]]
+    """aws only: the SageMaker model package group."""
+    azureml_workspace_id: Optional[pulumi.Output[str]]
+    """azure only: the AML workspace's resource id."""
+    workspace_name: Optional[pulumi.Output[str]]
+    """azure only: the AML workspace's name."""
+    compute_name: Optional[pulumi.Output[str]]
+    """azure only: the AML compute cluster's name."""
 
     def __init__(self, name: str, args: TrainingPlatformArgs, opts: pulumi.ResourceOptions | None = None):
         self._setup(name, args, resolve_training_args, opts)

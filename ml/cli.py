@@ -223,9 +223,9 @@ def _cmd_retrain(args: argparse.Namespace) -> str:
         return train(**_train_kwargs(args))
 
     def last_version_at() -> float | None:
-        from mlflow import MlflowClient
+        from contract.mlflow_clients import client as mlflow_client
 
-        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client = mlflow_client(uri)
         versions = client.search_model_versions(f"name = '{args.model_name}'")
         return max((v.creation_timestamp / 1000.0 for v in versions), default=None)
 

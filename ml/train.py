@@ -506,8 +506,9 @@ def train(
     ``job_key`` identifies one job across retries (default: ``ML_JOB_KEY``, SageMaker's
     ``TRAINING_JOB_NAME``, Azure ML's ``AZUREML_RUN_ID``).
     """
-    from mlflow import MlflowClient
     from mlflow.models import infer_signature
+
+    from contract.mlflow_clients import client as mlflow_client
 
     spec = get_task(task)
     if not model_name:
@@ -530,7 +531,7 @@ def train(
         return TrainResult("", model_name, "", False, spec.gate_metric, float("nan"), None,
                            f"not the primary node ({why}); only the first node trains and registers",
                            decision="skipped")
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client = mlflow_client(uri)
     n = _TOTAL_STEPS
 
     experiment_id = _experiment_id(client, experiment or model_name)
@@ -681,9 +682,9 @@ def drift_reference_uri(
     For the serving app: ``mlflow.artifacts.download_artifacts(drift_reference_uri(name))``
     fetches the reference sample that belongs to the model it serves.
     """
-    import mlflow
+    from contract.mlflow_clients import client as mlflow_client
 
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    client = mlflow_client(tracking_uri)
     version = client.get_model_version_by_alias(model_name, alias)
     if not version.run_id:
         raise ValueError(f"{model_name}@{alias} (version {version.version}) has no source run")

@@ -171,6 +171,8 @@ def main() -> int:
     # Nothing the demo starts talks beyond 127.0.0.1: MLflow telemetry off in this process (the
     # training client) and in the serving app it starts, as in the MLflow server.
     os.environ.update(SERVER_ENV)
+    # The demo prints its own one-line summaries: no per-run URL lines or artifact progress bars.
+    os.environ.update(MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT="true", MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false")
     work = Path(tempfile.mkdtemp(prefix="mlops-local-loop-"))
     stop_mlflow = None
     try:

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from contract.mlflow_clients import client as mlflow_client
+from contract.mlflow_clients import scope_sagemaker_headers
 from serving.errors import ModelLoadError, ModelNotFound
 from serving.schema import Feature, RowSchema, features_from_signature
 
@@ -68,10 +70,7 @@ class ModelSource:
         self.movable = alias is not None  # only an alias can point somewhere else later
 
     def _client(self) -> Any:
-        from mlflow import MlflowClient
-
-        quiet_sagemaker_header_provider()
-        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+        return mlflow_client(self.tracking_uri)
 
     def resolve(self) -> ModelRef:
         """The exact version behind the URI right now (one registry call for an alias).
@@ -101,29 +100,9 @@ class ModelSource:
 
 
 def quiet_sagemaker_header_provider() -> None:
-    """Keep the sagemaker-mlflow plugin's request-header provider to SageMaker ARNs.
-
-    The plugin (``aws-runtime`` extra) registers a provider whose ``in_context()`` is always
-    true and whose ``request_headers()`` splits the *global* tracking URI as an ARN: with any
-    other URI (``http://...``) it raises ``IndexError`` on every MLflow request, which MLflow
-    logs as "Encountered unexpected error during resolving request headers: list index out of
-    range". Scoped here: the provider stays active when the tracking URI is an ARN.
-    """
-    try:
-        from mlflow.tracking.request_header.registry import _request_header_provider_registry
-    except ImportError:
-        return
-    for provider in _request_header_provider_registry:
-        if type(provider).__name__ != "MlflowSageMakerRequestHeaderProvider" or getattr(provider, "_arn_only", False):
-            continue
-        provider.in_context = _tracking_uri_is_arn  # type: ignore[method-assign]
-        provider._arn_only = True
-
-
-def _tracking_uri_is_arn() -> bool:
-    import mlflow
-
-    return str(mlflow.get_tracking_uri()).startswith("arn:")
+    """Scope the sagemaker-mlflow plugin's request headers to SageMaker ARNs (see
+    :mod:`contract.mlflow_clients`): no "list index out of range" on other URIs."""
+    scope_sagemaker_headers()
 
 
 #: MLflow's answer when a registered model or version does not exist.

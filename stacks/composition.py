@@ -71,11 +71,6 @@ def _reported_as_config(settings: StackSettings, concern: str) -> Iterator[None]
         raise ConfigError(f"{PROJECT}:{key}: {rest}") from None
 
 
-def _bucket_of(uri: str) -> str:
-    """``s3://bucket/prefix`` -> ``bucket`` (what the SageMaker launcher wants); else empty."""
-    return uri.split("/")[2] if uri.startswith("s3://") else ""
-
-
 def _project_root() -> str:
     """The checkout the images are built from: where Pulumi.yaml is (the engine knows; under
     mocks, the directory above this package, or the working directory's nearest ancestor)."""
@@ -124,14 +119,12 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "namespace": network.namespace,
                 "kubernetes_version": s.kubernetes_version,
                 "network_id": network.network_id,
-                "cidr": network.cidr,
                 "private_subnet_ids": network.private_subnet_ids,
-                "public_subnet_ids": network.public_subnet_ids,
                 "node_count": s.node_count,
                 "node_min_count": s.node_min_count,
                 "node_max_count": s.node_max_count,
                 "node_size": s.node_size,
-                **s.cloud_args("cluster"),
+                **s.cloud_args("cluster", network=network),
             },
         )
     on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
@@ -161,6 +154,8 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "platform": s.image_platform,
                 "docker_host": s.docker_host,
                 "docker_cert_path": s.docker_cert_path,
+                # Minikube's daemon names itself after its node: the profile, i.e. the context
+                **({"docker_daemon_name": s.kube_context} if s.target == "local" else {}),
             },
         )
         if s.build_images
@@ -177,7 +172,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "private_subnet_ids": network.private_subnet_ids,
                 "repository_urls": registry.repository_urls,
                 "registry_id": registry.registry_id,
-                **s.cloud_args("training"),
+                **s.cloud_args("training", network=network),
             },
             opts=on_cluster,
         )
@@ -217,11 +212,11 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "retention_days": s.log_retention_days,
                 "chart_path": resolve_chart_path(s.monitoring_chart),
                 "alert_email": s.alert_email,
-                **s.cloud_args("monitoring", network=network, cluster=cluster, training=training),
+                **s.cloud_args("monitoring", network=network, cluster=cluster, training=training, endpoint=endpoint),
             },
             opts=on_cluster,
         )
-    return {
+    outputs: dict[str, Any] = {
         "target": s.target,
         "environment": s.environment,
         "namespace": cluster.namespace,
@@ -231,10 +226,11 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "repository_urls": registry.repository_urls,
         "mlflow_tracking_uri": training.tracking_uri,
         "artifact_store_uri": training.artifact_store_uri,
-        "artifact_bucket": training.artifact_store_uri.apply(_bucket_of),
+        "artifact_bucket": training.artifact_bucket,
         "training_role_arn": training.execution_role,
         "kms_key_arn": training.kms_key_arn,
-        "model_registry": training.model_registry,
+        "sagemaker_model_package_group": training.model_package_group,
+        "azureml_workspace_id": training.azureml_workspace_id,
         "azureml_workspace_name": training.workspace_name,
         "azureml_compute_name": training.compute_name,
         "serving_image_uri": images.serving_image if images else s.serving_image,
@@ -244,6 +240,10 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "endpoint_name": endpoint.endpoint_name,
         "dashboard_url": monitoring.dashboard_url,
         "alert_target": monitoring.alert_target,
-        "metrics_url": monitoring.metrics_url,
+        "prometheus_url": monitoring.prometheus_url,
+        "cloudwatch_namespace": monitoring.cloudwatch_namespace,
+        "log_analytics_workspace_id": monitoring.log_analytics_workspace_id,
         **s.cloud_exports(),
     }
+    # Target-specific outputs are absent where they do not apply (components/base.py ONLY_ON).
+    return {key: value for key, value in outputs.items() if value is not None}

@@ -119,12 +119,8 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "data_capture_percent": s.aws_sagemaker_data_capture_percent,
             "invocations_per_instance": s.aws_sagemaker_invocations_per_instance,
         },
-        "monitoring": {**common, "instance_type": s.aws_sagemaker_instance_type},
+        "monitoring": dict(common),
     }
-
-
-def _bucket(uri: str) -> str:
-    return uri.split("/")[2] if uri.startswith("s3://") else ""
 
 
 def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any]:
@@ -133,15 +129,17 @@ def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any
         network, cluster, training = upstream["network"], upstream["cluster"], upstream["training"]
         return {
             "cluster_name": cluster.cluster_name,
-            "artifact_bucket": training.artifact_store_uri.apply(_bucket),
+            "artifact_bucket": training.artifact_bucket,
             "kms_key_arn": training.kms_key_arn,
             "execution_role_arn": training.execution_role,
             "network_id": network.network_id,
             "subnet_ids": network.private_subnet_ids,
         }
     if concern == "monitoring":
-        # The Alertmanager's Pod Identity association (servingRuntime kubernetes).
-        return {"cluster_name": upstream["cluster"].cluster_name}
+        # The Alertmanager's Pod Identity association (servingRuntime kubernetes); the
+        # SageMaker endpoint's production variant its alarms watch (servingRuntime sagemaker).
+        return {"cluster_name": upstream["cluster"].cluster_name,
+                "variant_name": upstream["endpoint"].sagemaker_variant_name}
     return {}
 
 

@@ -130,24 +130,31 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
 
 
 def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any]:
-    """Outputs of earlier components (by role) an azure backend needs beyond its facade args."""
+    """Outputs of earlier components (by role) an azure backend needs beyond its facade args:
+    the ids Network created (Log Analytics workspace, subnets by role) reach every later
+    component, which never rebuilds them from names."""
+    landing: dict[str, Any] = {}
+    if "network" in upstream:
+        network = upstream["network"]
+        landing = {"log_analytics_workspace_id": network.log_analytics_workspace_id, "subnet_ids": network.subnet_ids}
     if concern == "registry" and "network" in upstream:
-        return {"network_id": upstream["network"].network_id}
+        return {**landing, "network_id": upstream["network"].network_id}
     if concern == "inference":
         cluster, training = upstream["cluster"], upstream["training"]
         return {
+            **landing,
             "oidc_issuer_url": cluster.oidc_issuer_url,
             "workspace_name": training.workspace_name,
-            "workspace_id": training.model_registry,
+            "workspace_id": training.azureml_workspace_id,
         }
     if concern == "monitoring":
-        wired: dict[str, Any] = {}
+        wired: dict[str, Any] = dict(landing)
         if "training" in upstream:
             wired["workspace_name"] = upstream["training"].workspace_name
         if "network" in upstream:
             wired["network_id"] = upstream["network"].network_id
         return wired
-    return {}
+    return landing  # cluster, training
 
 
 def exports(settings: Any) -> dict[str, Any]:

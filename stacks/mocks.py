@@ -51,6 +51,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         extra = self.resource_outputs.get(args.typ)
         if extra is not None:
             state.update(extra(args))
+        # A mock may give the resource a realistic id (an ARM id that components pass on).
+        resource_id = state.pop("__id", resource_id)
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:

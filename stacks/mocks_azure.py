@@ -13,6 +13,8 @@ from typing import Any
 
 import pulumi
 
+#: A state key a mock may set to choose the resource's id (stacks/mocks.py pops it).
+ID_OUTPUT = "__id"
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-000000000000"
 TENANT_ID = "11111111-1111-1111-1111-111111111111"
 DEPLOYER_OBJECT_ID = "22222222-2222-2222-2222-222222222222"
@@ -159,6 +161,18 @@ def _app_insights(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
     }
 
 
+def _arm(args: pulumi.runtime.MockResourceArgs, provider_type: str, name_input: str) -> str:
+    rg = args.inputs.get("resourceGroupName", "rg")
+    return (f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{rg}/providers/{provider_type}/"
+            f"{args.inputs.get(name_input, args.name)}")
+
+
+def _vnet(args: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    """ARM answers each inline subnet with its resource id."""
+    vnet = _arm(args, "Microsoft.Network/virtualNetworks", "virtualNetworkName")
+    return {"subnets": [{**s, "id": f"{vnet}/subnets/{s.get('name')}"} for s in args.inputs.get("subnets") or []]}
+
+
 RESOURCE_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs], dict[str, Any]]] = {
     token: _with_name() for token in NAME_INPUTS
 }
@@ -171,6 +185,10 @@ RESOURCE_OUTPUTS.update({
     "azure-native:machinelearningservices:Compute": _with_name(_identity),
     "azure-native:machinelearningservices:OnlineEndpoint": _with_name(_endpoint),
     "azure-native:applicationinsights:Component": _with_name(_app_insights),
+    "azure-native:network:VirtualNetwork": _with_name(_vnet),
+    # The workspace's ARM id (the mocks' ID_OUTPUT: components pass it on, never rebuild it).
+    "azure-native:operationalinsights:Workspace": _with_name(lambda a: {
+        ID_OUTPUT: _arm(a, "Microsoft.OperationalInsights/workspaces", "workspaceName")}),
     # ARM sets createdOn; an old one means "no RBAC propagation wait" in the Cluster.
     "azure-native:authorization:RoleAssignment": _with_name(lambda a: {"createdOn": "2026-01-01T00:00:00.0000000Z"}),
 })

@@ -24,6 +24,30 @@ Resources = list[dict[str, Any]]
 
 
 @pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(wheel, python): the project's wheel built once per session with ``uv build`` and installed
+    with its ``infra`` extra into a fresh venv, as another team would consume the library."""
+    import shutil
+    import subprocess
+
+    uv = shutil.which("uv")
+    assert uv, "uv is not installed (scripts/bootstrap.sh installs it)"
+    work = tmp_path_factory.mktemp("wheel")
+
+    def run(*cmd: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=work)
+
+    built = run(uv, "build", "--wheel", "-o", str(work / "dist"), str(ROOT))
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (work / "dist").glob("*.whl")
+    venv = work / "venv"
+    assert run(uv, "venv", "-q", "--python", sys.executable, str(venv)).returncode == 0
+    installed = run(uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), f"{wheel}[infra]")
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    return wheel, venv / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
 def mlflow_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URI of one real ``mlflow server`` (sqlite + proxied artifacts) on 127.0.0.1 for the
     whole session, shared by tests/ml and tests/serving."""

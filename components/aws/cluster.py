@@ -37,17 +37,22 @@ POD_IDENTITY_PORT = 80
 MANAGED_PATHS = {"AmazonEBSCSIDriverPolicy": "/service-role/"}
 
 
-def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str, role_arn: str = "") -> str:
     """A kubeconfig that authenticates with ``aws eks get-token`` (AWS CLI v2), for users and CI.
 
     The token is minted from whatever AWS credentials the caller has; they must map to an access
-    entry (the deployer role, or one you add).
+    entry (the deployer role, or one you add). With ``role_arn`` the CLI first assumes that role
+    (``--role-arn``): how the kubeconfig reaches a cluster created through a caller's
+    assume-role provider, whose credentials the CLI does not see (pulumi-eks refuses an explicit
+    provider without ``providerCredentialOpts`` for the same reason).
     """
+    assume = ["--role-arn", role_arn] if role_arn else []
     user = {
         "exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1",
             "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, *assume,
+                     "--output", "json"],
             "interactiveMode": "Never",
         }
     }
@@ -114,7 +119,10 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
 
     config = pulumi.Output.secret(
         pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
-            lambda a: kubeconfig(a[0], a[1], a[2], ctx.region)
+            # A caller's provider (assume-role, another account): the kubeconfig assumes the
+            # deployer role, the cluster admin, instead of the CLI's ambient credentials.
+            lambda a: kubeconfig(a[0], a[1], a[2], ctx.region,
+                                 ctx.options["deployer_role_arn"] if ctx.from_caller else "")
         )
     )
     provider = k8s.Provider(

@@ -1,4 +1,5 @@
-"""What every aws backend shares: one explicit provider per component, names, tags, options,
+"""What every aws backend shares: the provider (the caller's, or one explicit provider per
+component), names, tags, options,
 KMS keys, log groups and IAM policy documents.
 
 Policy documents are JSON strings built with ``pulumi.Output.json_dumps`` (ARNs stay Outputs
@@ -70,17 +71,52 @@ def service_trust(services: Sequence[str], actions: Sequence[str] = ("sts:Assume
     return policy_document([statement])
 
 
+class ProviderMismatch(ArgsError):
+    """The caller's aws.Provider deploys somewhere other than the component's options say."""
+
+
+def _same(key: str, expected: str, actual: str | None, allowed: str) -> str:
+    if actual and actual != expected:
+        raise ProviderMismatch(f"{key}: {expected!r} is not allowed; allowed: {actual!r}, {allowed}")
+    return expected
+
+
+def caller_provider(component: pulumi.Resource) -> "aws.Provider | None":
+    """The ``aws.Provider`` the caller gave the component (``opts.provider``, ``opts.providers``
+    or inherited from a parent), or None."""
+    provider = getattr(component, "_providers", {}).get("aws")
+    return provider if isinstance(provider, aws.Provider) else None
+
+
 @dataclass
 class AwsContext:
-    """One component's view of AWS: its provider, options and helpers for parented children."""
+    """One component's view of AWS: its provider, options and helpers for parented children.
+
+    The provider is the caller's when one reaches the component (``opts.provider`` /
+    ``opts.providers``, e.g. an assume-role provider into another account; Pulumi hands a
+    component's providers to its children): then the component's ``aws.region`` and
+    ``aws.account_id`` must describe where that provider deploys, and a mismatch fails the
+    deployment with one line (names, ARNs and the kubeconfig carry the region). Without one, the
+    component builds its own explicit provider for ``aws.region`` (never the ambient
+    ``aws:region``), refusing any other account when ``aws.account_id`` is set.
+    """
 
     component: pulumi.Resource
     name: str
     settings: Any
     provider: aws.Provider = field(init=False)
+    #: True when :attr:`provider` is the caller's.
+    from_caller: bool = field(init=False, default=False)
+    #: The caller's provider once its region/account are checked (children depend on it).
+    gate: pulumi.Output[Any] | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         account = self.options["account_id"]
+        caller = caller_provider(self.component)
+        if caller is not None:
+            self.provider, self.from_caller = caller, True
+            self._check_caller(caller, account)
+            return
         self.provider = aws.Provider(
             f"{self.name}-aws",
             aws.ProviderArgs(
@@ -90,6 +126,20 @@ class AwsContext:
             ),
             opts=pulumi.ResourceOptions(parent=self.component),
         )
+
+    def _check_caller(self, caller: aws.Provider, account: str) -> None:
+        """The caller's provider must deploy where this component's options say it does: every
+        child waits on :attr:`gate`, which fails (one line) on a region or account mismatch."""
+        # The provider's configured region, else where its credentials' defaults point.
+        region = pulumi.Output.all(caller.region, aws.get_region_output(opts=self.invoke_opts()).region).apply(
+            lambda a: a[0] or a[1])
+        checks = [region.apply(lambda actual: _same(
+            "aws.region", self.region, actual, "the region of the aws.Provider passed in opts (or pass none)"))]
+        if account:
+            checks.append(self.account_id.apply(lambda actual: _same(
+                "aws.account_id", account, actual, "the account the aws.Provider passed in opts deploys into "
+                "(or pass none)")))
+        self.gate = pulumi.Output.all(*checks).apply(lambda _: caller)
 
     # --- options and identity ------------------------------------------------------------
     @property
@@ -149,6 +199,10 @@ class AwsContext:
 
     def opts(self, **kwargs: Any) -> pulumi.ResourceOptions:
         """Options for a child: parented to the component, on this component's provider."""
+        if self.gate is not None:
+            given = kwargs.pop("depends_on", None)
+            given = [] if given is None else list(given) if isinstance(given, (list, tuple)) else [given]
+            kwargs["depends_on"] = [*given, self.gate]
         return pulumi.ResourceOptions(parent=self.component, provider=self.provider, **kwargs)
 
     def data_opts(self, **kwargs: Any) -> pulumi.ResourceOptions:

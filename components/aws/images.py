@@ -17,6 +17,7 @@ import pulumi_aws as aws
 import pulumi_docker as docker
 
 from ..images import push_images
+from .common import caller_provider
 
 PULL_POLICY = "IfNotPresent"
 
@@ -37,7 +38,9 @@ def registry_auth(component: Any, name: str, settings: Any) -> docker.RegistryAr
     """Push credentials for the stack's ECR registry from the caller's AWS identity."""
     # Its own provider in the registry's region: a token is only valid where it was issued,
     # and the stack configures no default AWS provider region.
-    provider = aws.Provider(
+    # The caller's provider when one reaches the component (opts.provider / opts.providers):
+    # its credentials are the ones that may read the registry.
+    provider = caller_provider(component) or aws.Provider(
         f"{name}-aws",
         aws.ProviderArgs(region=pulumi.Output.from_input(settings.registry_url).apply(region_of)),
         opts=pulumi.ResourceOptions(parent=component),

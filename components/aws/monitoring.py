@@ -28,7 +28,7 @@ from ..kubernetes.alerts import DRIFT_P_VALUE, Thresholds
 from ..kubernetes.monitoring import create_endpoint_monitoring, create_stack
 from ..tags import kubernetes_labels
 from .common import AwsContext, allow, policy_document, service_trust
-from .sagemaker_endpoint import SAGEMAKER_NAMESPACE, variant_name
+from .sagemaker_endpoint import SAGEMAKER_NAMESPACE
 
 #: Where the drift job puts its p-values (dimension ``Endpoint``).
 DRIFT_NAMESPACE = "MLOpsPlatform/Serving"
@@ -157,9 +157,11 @@ def alert_topic(ctx: AwsContext, settings: Any, publishers: list[dict[str, Any]]
 def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]:
     ctx = AwsContext(component, name, settings)
     topic, _ = alert_topic(ctx, settings)
-    variant = variant_name(ctx.options["instance_type"])
+    if ctx.options["variant_name"] is None:
+        ctx.fail("aws.variant_name", None, "the endpoint's production variant: pass endpoint.sagemaker_variant_name")
+    variant = pulumi.Output.from_input(ctx.options["variant_name"])
     endpoint = pulumi.Output.from_input(settings.endpoint_name)
-    dims = endpoint.apply(lambda e: {"EndpointName": e, "VariantName": variant})
+    dims = pulumi.Output.all(endpoint, variant).apply(lambda a: {"EndpointName": a[0], "VariantName": a[1]})
     drift_dims = endpoint.apply(lambda e: {"Endpoint": e})
     for alarm in sagemaker_alarms(settings, dims, drift_dims):
         aws.cloudwatch.MetricAlarm(
@@ -184,14 +186,14 @@ def build_cloudwatch(component: Any, name: str, settings: Any) -> dict[str, Any]
         f"{name}-dashboard",
         aws.cloudwatch.DashboardArgs(
             dashboard_name=dashboard_name,
-            dashboard_body=endpoint.apply(lambda e: dashboard_body(ctx.region, e, variant, settings)),
+            dashboard_body=pulumi.Output.all(endpoint, variant).apply(lambda a: dashboard_body(ctx.region, a[0], a[1], settings)),
         ),
         opts=ctx.opts(),
     )
     return {
         "dashboard_url": f"https://{ctx.region}.console.aws.amazon.com/cloudwatch/home?region={ctx.region}#dashboards/dashboard/{dashboard_name}",
         "alert_target": topic.arn,
-        "metrics_url": SAGEMAKER_NAMESPACE,
+        "cloudwatch_namespace": SAGEMAKER_NAMESPACE,
     }
 
 
@@ -211,7 +213,7 @@ def build_in_cluster(component: Any, name: str, settings: Any) -> dict[str, Any]
     return {
         "dashboard_url": pulumi.Output.all(stack.grafana_url, endpoint.dashboard_uid).apply(lambda a: f"{a[0]}/d/{a[1]}"),
         "alert_target": topic.arn,
-        "metrics_url": stack.prometheus_url,
+        "prometheus_url": stack.prometheus_url,
     }
 
 

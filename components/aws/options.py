@@ -1,8 +1,9 @@
 """Typed aws-only options of the six components (the ``aws`` field of each Args).
 
-Every component takes ``region`` and ``account_id``: each aws backend runs its children on its
-own explicit ``aws.Provider`` for that region (no ambient ``aws:region``), refusing any other
-account when ``account_id`` is set. stacks/config_aws.py fills these from stack config; fields
+Every component takes ``region`` and ``account_id``: each aws backend runs its children on the
+caller's ``aws.Provider`` when one reaches it (``opts.provider`` / ``opts.providers``; it must
+deploy into that region and account), else on its own explicit ``aws.Provider`` for that region
+(no ambient ``aws:region``), refusing any other account when ``account_id`` is set. stacks/config_aws.py fills these from stack config; fields
 marked *wired* are outputs of an earlier component that stacks/config_aws.py passes along.
 """
 
@@ -161,8 +162,8 @@ class AwsInferenceOptions(_AwsCommon, total=False):
 class AwsMonitoringOptions(_AwsCommon, total=False):
     """aws-only options of Monitoring."""
 
-    instance_type: Annotated[str, Opt(DEFAULT_SAGEMAKER_INSTANCE_TYPE, check=_matches(_SAGEMAKER_INSTANCE, "a SageMaker instance type such as ml.m5.large"))]
-    """sagemaker runtime: the endpoint's instance type (the production variant is always named
-    ``primary``). Default ``ml.m5.large``."""
+    variant_name: Annotated[pulumi.Input[str], Opt(None)]
+    """*wired* (sagemaker runtime) from InferenceEndpoint (``sagemaker_variant_name``): the
+    production variant the alarms and the dashboard watch."""
     cluster_name: Annotated[pulumi.Input[str], Opt(None)]
     """*wired* (kubernetes runtime): EKS cluster for the Alertmanager's pod identity association."""

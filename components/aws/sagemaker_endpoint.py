@@ -175,7 +175,7 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
     return {
         "url": endpoint.name.apply(lambda n: invocation_url(ctx.region, n)),
         "endpoint_name": endpoint.name,
-        "service_account": "",
+        "sagemaker_variant_name": config.production_variants.apply(lambda v: v[0].variant_name),
     }
 
 

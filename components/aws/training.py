@@ -105,11 +105,10 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     return {
         "tracking_uri": tracking.arn if tracking else "",
         "artifact_store_uri": bucket.bucket.apply(lambda b: f"s3://{b}/{ARTIFACT_PREFIX}"),
+        "artifact_bucket": bucket.bucket,
         "execution_role": role.arn,
         "kms_key_arn": key.arn,
-        "model_registry": group.model_package_group_name,
-        "workspace_name": "",
-        "compute_name": "",
+        "model_package_group": group.model_package_group_name,
     }
 
 

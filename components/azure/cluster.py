@@ -39,9 +39,7 @@ from ..kubernetes.tenancy import create_tenancy
 from ..tags import kubernetes_labels
 from . import aks_versions
 from .common import (
-    CLUSTER_SUBNET,
     diagnostic_setting,
-    log_workspace_id,
     name as cloud,
     opts,
     placement,
@@ -124,10 +122,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     options = settings.azure  # resolved: every option present (components/spec.py)
     where = placement(component, settings, anchor=settings.network_id)
     tags = where.tags
-    subnet = pulumi.Output.from_input(settings.private_subnet_ids).apply(lambda ids: ids[CLUSTER_SUBNET])
-    workspace_id = pulumi.Output.all(where.subscription_id, where.resource_group).apply(
-        lambda a: log_workspace_id(a[0], a[1])
-    )
+    subnet = where.subnet("cluster")
+    workspace_id = where.log_workspace_id
     version = aks_versions.check(settings.kubernetes_version or aks_versions.DEFAULT_VERSION)
     private = bool(options["private_cluster"])
     host_encryption = bool(options["host_encryption"])

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -31,6 +31,7 @@ import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
 
+from ..base import ArgsError
 from ..naming import cloud_name
 
 #: Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -177,6 +178,25 @@ class Placement:
     tags: dict[str, str]
     protect: bool
     private_endpoints: bool
+    #: Wired from Network (every block but Network's): the ids it created, passed, never
+    #: rebuilt from names. None when the component was given none.
+    wired: Mapping[str, Any] = field(default_factory=dict)
+
+    def _wired(self, key: str) -> Any:
+        value = self.wired.get(key)
+        if value is None:
+            raise ArgsError(f"azure.{key}: required; allowed: the output network.{key} (the stack wires it)")
+        return value
+
+    @property
+    def log_workspace_id(self) -> pulumi.Output[str]:
+        """The platform's Log Analytics workspace, as Network created it."""
+        return pulumi.Output.from_input(self._wired("log_analytics_workspace_id"))
+
+    def subnet(self, role: str) -> pulumi.Output[str]:
+        """The id of the platform subnet ``role`` (``cluster``, ``endpoints``, ``training``), as
+        Network created it: by role, never by list position."""
+        return pulumi.Output.from_input(self._wired("subnet_ids")).apply(lambda ids: ids[role])
 
 
 def placement(component: pulumi.Resource, settings: Mapping[str, Any], anchor: Any) -> Placement:
@@ -194,6 +214,7 @@ def placement(component: pulumi.Resource, settings: Mapping[str, Any], anchor: A
         tags=dict(settings.get("tags") or {}),
         protect=bool(settings.get("protect_data", False)),
         private_endpoints=bool(options["private_endpoints"]),
+        wired={key: options.get(key) for key in ("log_analytics_workspace_id", "subnet_ids")},
     )
 
 
@@ -298,9 +319,7 @@ def private_endpoint(
     """A private endpoint in the ``endpoints`` subnet with its DNS zone group (A records in the
     landing zone's private DNS zones, so the public FQDN resolves privately inside the VNet).
     Returns both: whatever reaches the service by name must wait for the zone group."""
-    subnet = pulumi.Output.all(where.subscription_id, where.resource_group).apply(
-        lambda a: subnet_id(a[0], a[1], SUBNETS[ENDPOINTS_SUBNET])
-    )
+    subnet = where.subnet(SUBNETS[ENDPOINTS_SUBNET])
     endpoint = network.PrivateEndpoint(
         logical_name,
         network.PrivateEndpointArgs(

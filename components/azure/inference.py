@@ -58,7 +58,6 @@ from .common import (
     arm_id,
     deterministic_guid,
     diagnostic_setting,
-    log_workspace_id,
     name as cloud,
     opts,
     placement,
@@ -333,13 +332,12 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
     diagnostic_setting(
         component, f"{name}-endpoint-diagnostics",
         resource_uri=endpoint.id,
-        workspace_id=pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a)),
+        workspace_id=where.log_workspace_id,
         categories=ENDPOINT_LOGS,
     )
     return {
         "url": endpoint.properties.apply(lambda p: (p.scoring_uri if p else "") or ""),
         "endpoint_name": endpoint.name,
-        "service_account": "",
     }
 
 

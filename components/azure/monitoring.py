@@ -36,7 +36,7 @@ from ..kubernetes.tenancy import SERVING_PORT
 from ..naming import cloud_name
 from ..tags import kubernetes_labels
 from . import queries
-from .common import arm_id, deterministic_guid, log_workspace_id, name as cloud, opts, placement, unique
+from .common import arm_id, deterministic_guid, name as cloud, opts, placement, unique
 
 #: What the agent keeps from the serving pods' /metrics: the series the queries read.
 SCRAPED_METRICS = (queries.REQUESTS_TOTAL, queries.REQUEST_DURATION_BUCKET, queries.DRIFT_P_VALUE, queries.DRIFT_DETECTED,
@@ -156,7 +156,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     runtime = settings.runtime
     endpoint = pulumi.Output.from_input(settings.endpoint_name)
     where = placement(component, settings, anchor=pulumi.Output.all(endpoint, options["network_id"]))
-    workspace = pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a))
+    workspace = where.log_workspace_id
     project, stack = unique()
 
     group = monitor.ActionGroup(
@@ -301,5 +301,5 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     return {
         "dashboard_url": workbook.id.apply(lambda i: f"https://portal.azure.com/#resource{i}/workbook"),
         "alert_target": group.id,
-        "metrics_url": workspace,
+        "log_analytics_workspace_id": workspace,
     }

@@ -22,6 +22,7 @@ import pulumi_azure_native.operationalinsights as operationalinsights
 import pulumi_azure_native.privatedns as privatedns
 import pulumi_azure_native.resources as resources
 
+from ..network import NetworkOutputs
 from .common import (
     PRIVATE_DNS_ZONES,
     SUBNETS,
@@ -84,6 +85,15 @@ def security_rules(role: str, ingress_sources: list[str], public_compute: bool, 
         description="Nothing from the Internet except the allow rules above",
     ))
     return rules
+
+
+def _by_role(subnets: Any) -> dict[str, str]:
+    """Subnet id by name from the VNet's ``subnets`` output (SubnetResponse objects, or plain
+    dicts once nested in ``Output.all``)."""
+    def get(subnet: Any, key: str) -> Any:
+        return subnet.get(key) if isinstance(subnet, dict) else getattr(subnet, key, None)
+
+    return {get(s, "name"): get(s, "id") for s in (subnets or []) if get(s, "name") in SUBNETS}
 
 
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
@@ -185,11 +195,17 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             zone_ids.append(link.id)
 
     network_id = pulumi.Output.all(vnet.id, logs.id, *zone_ids).apply(lambda ids: ids[0])
-    return {
+    # The subnet ids ARM reports (the VNet's subnets output), by role; ordered after the whole
+    # landing zone like network_id.
+    by_role = pulumi.Output.all(network_id, vnet.subnets).apply(lambda a: _by_role(a[1]))
+    outputs: NetworkOutputs = {
         "network_id": network_id,
         "cidr": settings.cidr,
-        "private_subnet_ids": network_id.apply(lambda vnet_id: [f"{vnet_id}/subnets/{role}" for role in SUBNETS]),
-        "public_subnet_ids": [],
+        "private_subnet_ids": by_role.apply(lambda ids: [ids[role] for role in SUBNETS]),
+        "subnet_ids": by_role,
+        "log_analytics_workspace_id": pulumi.Output.all(network_id, logs.id).apply(lambda a: a[1]),
+        "resource_group_name": rg_name,
         # The namespace itself is created by the azure Cluster, once the cluster exists.
         "namespace": settings.namespace,
     }
+    return outputs

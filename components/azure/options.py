@@ -34,6 +34,15 @@ class _AzurePlacement(TypedDict, total=False):
     ACR then needs the Premium SKU."""
 
 
+class _AzureLandingZone(_AzurePlacement, total=False):
+    log_analytics_workspace_id: Annotated[pulumi.Input[str], Opt(None)]
+    """*wired* from Network (``log_analytics_workspace_id``): the platform's Log Analytics
+    workspace, where every diagnostic setting and the AKS monitoring add-on send logs."""
+    subnet_ids: Annotated[pulumi.Input[dict[str, str]], Opt(None)]
+    """*wired* from Network (``subnet_ids``): subnet id by role (``cluster``, ``endpoints``,
+    ``training``)."""
+
+
 @declared
 class AzureNetworkOptions(_AzurePlacement, total=False):
     """azure-only options of Network."""
@@ -54,7 +63,7 @@ class AzureNetworkOptions(_AzurePlacement, total=False):
 
 
 @declared
-class AzureClusterOptions(_AzurePlacement, total=False):
+class AzureClusterOptions(_AzureLandingZone, total=False):
     """azure-only options of Cluster."""
 
     private_cluster: Annotated[bool, Opt(False)]
@@ -90,7 +99,7 @@ class AzureClusterOptions(_AzurePlacement, total=False):
 
 
 @declared
-class AzureRegistryOptions(_AzurePlacement, total=False):
+class AzureRegistryOptions(_AzureLandingZone, total=False):
     """azure-only options of Registry."""
 
     network_id: Annotated[pulumi.Input[str], Opt(None)]
@@ -103,7 +112,7 @@ class AzureRegistryOptions(_AzurePlacement, total=False):
 
 
 @declared
-class AzureTrainingOptions(_AzurePlacement, total=False):
+class AzureTrainingOptions(_AzureLandingZone, total=False):
     """azure-only options of TrainingPlatform."""
 
     compute_vm_size: Annotated[str, Opt(DEFAULT_VM_SIZE)]
@@ -117,7 +126,7 @@ class AzureTrainingOptions(_AzurePlacement, total=False):
 
 
 @declared
-class AzureInferenceOptions(_AzurePlacement, total=False):
+class AzureInferenceOptions(_AzureLandingZone, total=False):
     """azure-only options of InferenceEndpoint."""
 
     oidc_issuer_url: Annotated[pulumi.Input[str], Opt(None)]
@@ -126,7 +135,7 @@ class AzureInferenceOptions(_AzurePlacement, total=False):
     workspace_name: Annotated[pulumi.Input[str], Opt(None)]
     """*wired* from TrainingPlatform: the AML workspace the endpoint lives in and reads models from."""
     workspace_id: Annotated[pulumi.Input[str], Opt(None)]
-    """*wired* from TrainingPlatform (``model_registry``): the workspace's resource id, the scope
+    """*wired* from TrainingPlatform (``azureml_workspace_id``): the workspace's resource id, the scope
     of the serving identity's *AzureML Data Scientist* role."""
 
     auth_mode: Annotated[str, Opt("Key", choices=("Key", "AADToken"))]
@@ -146,7 +155,7 @@ class AzureInferenceOptions(_AzurePlacement, total=False):
 
 
 @declared
-class AzureMonitoringOptions(_AzurePlacement, total=False):
+class AzureMonitoringOptions(_AzureLandingZone, total=False):
     """azure-only options of Monitoring."""
 
     workspace_name: Annotated[pulumi.Input[str], Opt(None)]

@@ -26,7 +26,6 @@ from .common import (
     after,
     data_opts,
     diagnostic_setting,
-    log_workspace_id,
     placement,
     private_endpoint,
     role_assignment,
@@ -78,7 +77,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     diagnostic_setting(
         component, f"{name}-acr-diagnostics",
         resource_uri=registry.id,
-        workspace_id=pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a)),
+        workspace_id=where.log_workspace_id,
         categories=("ContainerRegistryRepositoryEvents", "ContainerRegistryLoginEvents"),
     )
     return {

@@ -29,11 +29,9 @@ import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.storage as storage
 
 from .common import (
-    TRAINING_SUBNET,
     data_opts,
     diagnostic_setting,
     iso_seconds,
-    log_workspace_id,
     name as cloud,
     opts,
     placement,
@@ -56,8 +54,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     tags = where.tags
     private = where.private_endpoints
     prod = settings.environment == "prod"
-    logs = pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: log_workspace_id(*a))
-    subnets = pulumi.Output.from_input(settings.private_subnet_ids)
+    logs = where.log_workspace_id
 
     vault = keyvault.Vault(
         f"{name}-kv",
@@ -166,7 +163,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
                         max_node_count=int(options["compute_max_nodes"]),
                         node_idle_time_before_scale_down=iso_seconds(int(options["compute_idle_seconds"])),
                     ),
-                    subnet=ml.ResourceIdArgs(id=subnets.apply(lambda ids: ids[TRAINING_SUBNET])),
+                    subnet=ml.ResourceIdArgs(id=where.subnet("training")),
                     enable_node_public_ip=not private,
                     remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
                 ),
@@ -211,8 +208,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         "tracking_uri": workspace.ml_flow_tracking_uri,
         "artifact_store_uri": artifact_uri,
         "execution_role": principal(compute),
-        "kms_key_arn": "",  # platform-managed keys (Microsoft.Storage); no customer key configured
-        "model_registry": workspace.id,
+        "azureml_workspace_id": workspace.id,
         "workspace_name": workspace.name,
         "compute_name": compute.name,
     }

@@ -27,10 +27,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     )
     return {
         "cluster_name": settings.local.kube_context,
-        "cluster_endpoint": "",
         "kubeconfig": pulumi.Output.secret(""),
         "namespace": settings.namespace,
-        "oidc_issuer_url": "",
-        "node_identity": "",
         "provider": provider,
     }

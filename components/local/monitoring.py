@@ -53,5 +53,5 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     return {
         "dashboard_url": dashboard_url,
         "alert_target": stack.alertmanager_url,
-        "metrics_url": stack.prometheus_url,
+        "prometheus_url": stack.prometheus_url,
     }

@@ -23,9 +23,5 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     )
     tenancy = create_tenancy(name, settings.namespace, kubernetes_labels(settings.tags), component, provider=provider)
     return {
-        "network_id": tenancy.name,
-        "cidr": settings.cidr,
-        "private_subnet_ids": [],
-        "public_subnet_ids": [],
         "namespace": tenancy.name,
     }

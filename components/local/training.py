@@ -15,9 +15,4 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     return {
         "tracking_uri": mlflow.tracking_uri,
         "artifact_store_uri": f"pvc://{DATA_PATH}/artifacts",
-        "execution_role": "",
-        "kms_key_arn": "",
-        "model_registry": mlflow.tracking_uri,
-        "workspace_name": "",
-        "compute_name": "",
     }

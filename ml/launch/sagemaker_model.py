@@ -84,13 +84,13 @@ class PackagedModel:
 
 def _resolve(model_uri: str, tracking_uri: str | None) -> tuple[str, str | None, str | None, str | None]:
     """(exact download URI, name, version, run id); an alias is pinned to its version now."""
-    from mlflow import MlflowClient
+    from contract.mlflow_clients import client as mlflow_client
 
     alias = _ALIAS_URI.match(model_uri)
     pinned = _VERSION_URI.match(model_uri)
     if not (alias or pinned):
         return model_uri, None, None, None
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    client = mlflow_client(tracking_uri)
     if alias:
         mv = client.get_model_version_by_alias(alias.group("name"), alias.group("alias"))
     else:

@@ -51,9 +51,9 @@ fi
 secret_args=()
 if [[ -n "${SSL_CERT_FILE:-}" && -s "$SSL_CERT_FILE" ]]; then secret_args=(--secret "id=ca,src=$SSL_CERT_FILE"); fi
 
-context_hash() { # $1 = Dockerfile; what .dockerignore lets through (pyproject, lock, README, ml/, serving/)
-  ( cd "$ROOT" && { cat "$1"; cat .dockerignore; find pyproject.toml uv.lock README.md ml serving -type f \
-      ! -path '*/__pycache__/*' ! -name '*.py[cod]' ! -name 'mlflow.db' ! -path '*/mlruns/*' -print0 \
+context_hash() { # $1 = Dockerfile; what .dockerignore lets through (pyproject, lock, ml/, serving/, contract/; no .md)
+  ( cd "$ROOT" && { cat "$1"; cat .dockerignore; find pyproject.toml uv.lock ml serving contract -type f \
+      ! -path '*/__pycache__/*' ! -name '*.py[cod]' ! -name 'mlflow.db' ! -path '*/mlruns/*' ! -name '*.md' -print0 \
       | sort -z | xargs -0 sha256sum; echo "$base_id $uv_ref"; } | sha256sum | cut -c1-16 )
 }
 

@@ -18,7 +18,11 @@ run() {
   local name="$1" t="$2"; shift 2
   timeout --kill-after=30 "$t" "$@" > "$L/$name.log" 2>&1
 }
-last_error() { grep -E 'error|Error|failed' "$L/$1.log" | grep -v '^\s*$' | tail -n 1 | cut -c1-300; }
+# the engine's own "error: ..." lines first (the SDK's shutdown traceback follows them), not its summary
+last_error() {
+  { grep -E '^\s*error: ' "$L/$1.log" | grep -v -E 'error: (update failed|preview failed|Resource monitor has terminated)' | tail -n 1
+    grep -E 'error|Error|failed' "$L/$1.log" | tail -n 1; } | grep -v '^\s*$' | head -n 1 | cut -c1-300
+}
 
 # what the e2e stack changes from the dev stack's config (everything else is Pulumi.dev.yaml's)
 OVERRIDES=(
@@ -26,8 +30,51 @@ OVERRIDES=(
   "kubeconfig=$KUBECONFIG"
   "buildImages=false"
   "servingImage=${E2E_SERVING_IMAGE:-mlops-serving:e2e}"
-  "monitoringChart=../shared/charts/kube-prometheus-stack"
+  "monitoringChart=../charts/kube-prometheus-stack"
 )
+SHARED_CHART="$E2E_PROJECT/../shared/charts/kube-prometheus-stack"
+MISSING_SUBCHARTS=""
+
+# The chart the stack installs: a copy of ../shared/charts/kube-prometheus-stack in the work dir.
+# Helm refuses a chart whose Chart.yaml names a dependency that is not under charts/. Sub-charts
+# missing from shared/ (its copy of the chart's .gitignore, `charts/*`, keeps them out of git) are
+# taken from E2E_SUBCHARTS (a directory of unpacked charts, e.g. from `helm pull --untar`) when
+# given; any still missing are dropped from the copy's Chart.yaml and named in level 1's line.
+prepare_chart() {
+  local dst="$E2E_WORK/charts/kube-prometheus-stack" dep
+  [[ -f "$SHARED_CHART/Chart.yaml" ]] || fail "no chart at $SHARED_CHART"
+  rm -rf "$dst"; mkdir -p "$(dirname "$dst")"; cp -r "$SHARED_CHART" "$dst"; chmod -R u+w "$dst"
+  for dep in $("$PY" -c 'import sys,yaml; print(" ".join(d["name"] for d in yaml.safe_load(open(sys.argv[1])).get("dependencies") or []))' "$dst/Chart.yaml"); do
+    [[ -d "$dst/charts/$dep" ]] && continue
+    if [[ -n "${E2E_SUBCHARTS:-}" && -f "$E2E_SUBCHARTS/$dep/Chart.yaml" ]]; then cp -r "$E2E_SUBCHARTS/$dep" "$dst/charts/"; continue; fi
+    MISSING_SUBCHARTS+="$dep "
+  done
+  MISSING_SUBCHARTS="${MISSING_SUBCHARTS% }"
+  if [[ -n "$MISSING_SUBCHARTS" ]]; then
+    "$PY" - "$dst/Chart.yaml" $MISSING_SUBCHARTS <<'PY' || fail "could not drop the missing sub-charts from the chart copy"
+import os, sys, yaml
+path, *missing = sys.argv[1:]
+doc = yaml.safe_load(open(path))
+gone = [d for d in doc.get("dependencies") or [] if d["name"] in missing]
+doc["dependencies"] = [d for d in doc.get("dependencies") or [] if d["name"] not in missing]
+yaml.safe_dump(doc, open(path, "w"), sort_keys=False)
+# and their conditions (kubeStateMetrics.enabled, grafana.enabled, ...) default to false in the
+# copy's values.yaml: the parent chart's own templates read the sub-charts' values when enabled
+values_path = os.path.join(os.path.dirname(path), "values.yaml")
+values = yaml.safe_load(open(values_path))
+for dep in gone:
+    for cond in (dep.get("condition") or "").split(","):
+        *parents, leaf = cond.strip().split(".")
+        node = values
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = False
+yaml.safe_dump(values, open(values_path, "w"), sort_keys=False)
+PY
+    step "chart: sub-charts not in shared/, dropped from the copy and their conditions off: $MISSING_SUBCHARTS"
+  fi
+  echo "$MISSING_SUBCHARTS" > "$L/missing-subcharts"
+}
 
 phase_up() {
   step "stack $E2E_STACK in $PULUMI_BACKEND_URL"
@@ -44,8 +91,9 @@ for pair in pairs:
 doc["config"] = cfg
 yaml.safe_dump(doc, open(dst, "w"), sort_keys=True)
 PY
+  prepare_chart
   # the Prometheus operator's CRDs, from the shared chart (what a cluster admin installs first)
-  local crds="$E2E_PROJECT/../shared/charts/kube-prometheus-stack/charts/crds/crds"
+  local crds="$SHARED_CHART/charts/crds/crds"
   [[ -d "$crds" ]] || fail "no CRDs at $crds"
   run crds 300 kubectl apply --server-side -f "$crds" || fail "CRDs: $(last_error crds)"
   run crds-wait 120 kubectl wait --for condition=established --timeout 100s -f "$crds" || fail "CRDs not established"
@@ -106,7 +154,7 @@ PY
   local left
   left="$(kubectl get ns -o name | grep -v -E '^namespace/(default|kube-system|kube-public|kube-node-lease)$' | tr '\n' ' ')"
   [[ -z "$left" ]] || fail "destroy left namespaces: $left"
-  echo "ok — real engine + policy pack ($(cat "$L/verdicts.ok") as the offline runner), pulumi up of $(cat "$L/resources.count") resources accepted by kube-apiserver $KUBE_VERSION with kwok pods Ready, second preview no changes, servingMinReplicas 1->2 $(cut -d: -f1 "$L/update-steps.txt"), destroy left nothing" \
+  echo "ok — real engine + policy pack ($(cat "$L/verdicts.ok") as the offline runner), pulumi up of $(cat "$L/resources.count") resources accepted by kube-apiserver $KUBE_VERSION with kwok pods Ready, second preview no changes, servingMinReplicas 1->2 $(cut -d: -f1 "$L/update-steps.txt"), destroy left nothing$(m="$(cat "$L/missing-subcharts" 2>/dev/null)"; [[ -n "$m" ]] && echo "; sub-charts absent from shared/, not installed: $m")" \
     > "$E2E_RESULTS/level1"
   step "$(cat "$E2E_RESULTS/level1")"
 }

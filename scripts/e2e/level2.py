@@ -103,6 +103,7 @@ class Run:
     # ---- images ----------------------------------------------------------------------------
     def image_for(self, declared: str) -> str | None:
         repo = declared.rsplit("/", 1)[-1].split(":")[0].split("@")[0]
+        repo = repo.removeprefix("mlops-")  # level 1 declares servingImage mlops-serving:e2e
         built = {"serving": self.args.serving_image, "training": self.args.training_image,
                  "mlflow": self.args.training_image}.get(repo)
         if built is None:
@@ -118,7 +119,7 @@ class Run:
         psc, csc = spec.get("securityContext") or {}, container.get("securityContext") or {}
         uid = csc.get("runAsUser", psc.get("runAsUser"))
         gid = csc.get("runAsGroup", psc.get("runAsGroup"))
-        argv = [DOCKER, "run", "-d", "--name", f"{self.tag}-{name}", "--label", f"mlops-e2e={self.tag}",
+        argv = [DOCKER, "run", "-d", "--pull", "never", "--name", f"{self.tag}-{name}", "--label", f"mlops-e2e={self.tag}",
                 "--network", self.network, "--hostname", name[:63]]
         for alias in aliases:
             argv += ["--network-alias", alias]
@@ -156,7 +157,7 @@ class Run:
                     sh(DOCKER, "volume", "create", "--label", f"mlops-e2e={self.tag}", vname)
                     self.volumes.append(vname)
                     if psc.get("fsGroup") is not None:  # the kubelet's fsGroup ownership change
-                        sh(DOCKER, "run", "--rm", "--network", "none", "--user", "0", "-v", f"{vname}:/v",
+                        sh(DOCKER, "run", "--rm", "--pull", "never", "--network", "none", "--user", "0", "-v", f"{vname}:/v",
                            "--entrypoint", "chown", container["image"], "-R", f"{uid}:{psc['fsGroup']}", "/v")
                 argv += ["-v", f"{vname}:{mount['mountPath']}"]
             else:
@@ -368,7 +369,7 @@ class Run:
     def sample_rows(self, training_image: str) -> str:
         code = ("import json; from ml import data; df = data.generate_demand(8, seed=7); "
                 "print(json.dumps(df[list(data.DEMAND_FEATURES)].to_dict('records')))")
-        out = sh(DOCKER, "run", "--rm", "--network", "none", "--read-only", "--tmpfs", "/tmp", "--user", "10001:10001",
+        out = sh(DOCKER, "run", "--rm", "--pull", "never", "--network", "none", "--read-only", "--tmpfs", "/tmp", "--user", "10001:10001",
                  "--entrypoint", "python", training_image, "-c", code, timeout=180)
         return out.stdout.strip().splitlines()[-1]
 

@@ -10,14 +10,19 @@ E2E_WORK="${E2E_WORK:-$(mktemp -d)}"; E2E_RESULTS="${E2E_RESULTS:-$E2E_WORK/resu
 mkdir -p "$E2E_WORK" "$E2E_RESULTS"
 fail() { echo "FAILED — $*" >"$E2E_RESULTS/level2"; echo "e2e level 2: FAILED — $*" >&2; exit 1; }
 
+# the engine is stopped at the end of the run (scripts/e2e/run) when this run started it
+"$ROOT/scripts/e2e/docker.sh" env >/dev/null 2>&1 || touch "$E2E_WORK/dockerd-started"
 env_line="$("$ROOT/scripts/e2e/docker.sh" start)" || fail "the Docker engine did not start (scripts/e2e/docker.sh)"
 eval "$env_line"
+t0=$SECONDS l0="$(cut -d' ' -f1 /proc/loadavg)"
 built="$("$ROOT/scripts/e2e/images.sh")" || fail "the images did not build (scripts/e2e/images.sh; logs under ${MLOPS_E2E_CACHE:-$HOME/.cache/mlops-e2e})"
 serving="$(sed -n 's/^serving=//p' <<<"$built")"; training="$(sed -n 's/^training=//p' <<<"$built")"
+echo "images $((SECONDS - t0)) s (load $l0 -> $(cut -d' ' -f1 /proc/loadavg))" >> "$E2E_WORK/times"
 [[ -n "$serving" && -n "$training" ]] || fail "images.sh printed no serving/training references"
 objects=()
 if [[ -n "${LEVEL2_OBJECTS:-}" ]]; then objects=(--objects "$LEVEL2_OBJECTS")
 else [[ -n "${KUBECONFIG:-}" ]] || fail "KUBECONFIG is not set (or set LEVEL2_OBJECTS)"; fi
+export KUBECTL="${KUBECTL:-$(command -v kubectl)}"   # the e2e's own kubectl (run puts it first on PATH)
 cd "$ROOT" && timeout "${LEVEL2_TIMEOUT:-2100}" uv run --frozen python scripts/e2e/level2.py \
   --serving-image "$serving" --training-image "$training" --work "$E2E_WORK" --results "$E2E_RESULTS" \
   "${objects[@]}" ${LEVEL2_ARGS:-}

@@ -27,6 +27,9 @@ K8S_PROVIDER_SDK_VERSION=v4.24.0
 # the version the locked Python SDK (pulumi-kubernetes 4.34.2) asks the engine for
 K8S_PROVIDER_INSTALL_AS=4.34.2
 KUBERNETES_VERSION=v1.37.2
+# r2: the binaries carry their release as their version (r1 reported v0.0.0-master, and Helm
+# refused charts with a kubeVersion constraint)
+KUBERNETES_BUILD_REV=r2
 ETCD_VERSION=v3.7.3
 KWOK_VERSION=v0.8.0
 
@@ -39,14 +42,15 @@ tool_version() {
     pulumi) echo "$PULUMI_VERSION" ;;
     pulumi-resource-kubernetes) echo "$K8S_PROVIDER_VERSION" ;;
     pulumi-language-python) echo "$PULUMI_SDK_VERSION-e2e.$(langhost_hash)" ;;
-    kubernetes|kubectl) echo "$KUBERNETES_VERSION" ;;
+    kubernetes) echo "$KUBERNETES_VERSION-$KUBERNETES_BUILD_REV" ;;
+    kubectl) echo "$KUBERNETES_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     *) echo "unknown tool '$1' (allowed: pulumi, pulumi-resource-kubernetes, pulumi-language-python, kubectl, kubernetes, etcd, kwok)" >&2; return 2 ;;
   esac
 }
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-langhost_hash() { sha256sum "$HERE/langhost/main.go" | cut -c1-12; }
+langhost_hash() { cat "$HERE"/langhost/*.go | sha256sum | cut -c1-12; }
 tool_dir() { echo "$CACHE/$1-$(tool_version "$1")"; }
 
 # wrapper <dir> <module-path>: a throwaway module that requires what it builds
@@ -95,14 +99,18 @@ PY
 }
 
 # Python language host: our own (scripts/e2e/langhost/main.go; Pulumi's is not served by the
-# proxy), built against the CLI's SDK release, with that release's executor script beside it.
+# proxy), built against the CLI's SDK release, with that release's executor script beside it;
+# linked as pulumi-language-nodejs it is the Node.js host (langhost/nodejs.go).
 build_pulumi-language-python() {
   local w="$1/src"; wrapper "$w" e2e.local/langhost
   ( cd "$w"
-    cp "$HERE/langhost/main.go" .
-    go mod edit -require "github.com/pulumi/pulumi/sdk/v3@$PULUMI_SDK_VERSION"
+    cp "$HERE"/langhost/*.go .
+    # the Node.js host (nodejs.go) generates SDKs with the CLI's own codegen: same pkg release
+    go mod edit -replace "$CLIPBOARD_REPLACE" -require "github.com/pulumi/pulumi/sdk/v3@$PULUMI_SDK_VERSION" \
+                -require "github.com/pulumi/pulumi/pkg/v3@$PULUMI_VERSION"
     go mod tidy
     go build -ldflags "$LDFLAGS -X main.version=${PULUMI_SDK_VERSION#v}" -o "$1/bin/pulumi-language-python" .
+    ln -s pulumi-language-python "$1/bin/pulumi-language-nodejs"
     install -m 0755 "$(go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)/python/cmd/pulumi-language-python-exec" "$1/bin/" )
 }
 
@@ -123,6 +131,13 @@ build_kubernetes() {
     { printf 'package main\n\nimport (\n'; for c in $cmds; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done; printf ')\n'; } > tools.go
     go mod tidy 2>&1 | tail -5 || true
     mkdir -p "$1/bin"
+    # what the release's hack/lib/version.sh stamps: without it the servers report
+    # v0.0.0-master+$Format:%H$ and a chart's kubeVersion constraint refuses the cluster
+    local minor="${v#v1.}"; minor="${minor%%.*}" x
+    for x in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+      LDFLAGS+=" -X $x.gitVersion=$v -X $x.gitMajor=1 -X $x.gitMinor=$minor -X $x.gitTreeState=clean"
+      LDFLAGS+=" -X $x.buildDate=1970-01-01T00:00:00Z"
+    done
     go build -ldflags "$LDFLAGS" -o "$1/bin/" $(for c in $cmds; do echo "k8s.io/kubernetes/cmd/$c"; done) )
 }
 

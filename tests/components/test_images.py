@@ -403,3 +403,30 @@ def test_exchange_posts_the_documented_form(monkeypatch):
 def test_platform_comes_from_args(ctx):
     records, _, _ = declare("aws", ctx, platform="linux/arm64")
     assert {r["inputs"]["build"]["platform"] for r in images_of(records).values()} == {"linux/arm64"}
+
+
+# ---- the repository's own build context --------------------------------------------------
+_REPO = Path(__file__).resolve().parents[2]
+
+
+def _copied_sources(dockerfile: Path) -> list[str]:
+    """The context paths a Dockerfile's COPY instructions read (not ``COPY --from=<stage>``)."""
+    sources = []
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if not words or words[0] != "COPY" or any(w.startswith("--from") for w in words):
+            continue
+        sources += [w.rstrip("/") for w in words[1:-1] if not w.startswith("--")]
+    return sources
+
+
+@pytest.mark.parametrize("dockerfile", ["serving/Dockerfile", "ml/Dockerfile"])
+def test_the_repository_context_holds_what_each_dockerfile_copies_and_no_docs(dockerfile):
+    """Editing README.md (or any doc) must not re-tag and roll out the images, and the allowlist
+    must still let through every file the Dockerfile copies, or the real build fails."""
+    files = set(context_files(_REPO, dockerfile))
+    sources = _copied_sources(_REPO / dockerfile)
+    assert sources, "no COPY sources found"
+    for src in sources:
+        assert src in files or any(f.startswith(src + "/") for f in files), f"{src} is not in the build context"
+    assert not [f for f in files if f.endswith(".md")], "docs in the build context re-tag the image on every edit"

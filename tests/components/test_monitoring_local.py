@@ -87,7 +87,7 @@ def run_monitoring(args: dict[str, Any], namespace_resource: bool = False) -> Ru
             )
             given["namespace"] = ns.metadata.apply(lambda m: m.name)
         component = Monitoring("monitoring", given, opts=on_cluster)
-        keys = Monitoring.OUTPUTS
+        keys = [k for k in (*Monitoring.OUTPUTS, *Monitoring.ONLY_ON) if getattr(component, k) is not None]
         return pulumi.Output.all(*(getattr(component, k) for k in keys)).apply(
             lambda values: outputs.update(zip(keys, values))
         )
@@ -315,7 +315,7 @@ def test_outputs_are_the_in_cluster_service_urls(run: Run) -> None:
     assert run.outputs == {
         "dashboard_url": f"http://monitoring-grafana.ml-serving-monitoring.svc.cluster.local/d/{uid}",
         "alert_target": "http://monitoring-alertmanager.ml-serving-monitoring.svc.cluster.local:9093",
-        "metrics_url": "http://monitoring-prometheus.ml-serving-monitoring.svc.cluster.local:9090",
+        "prometheus_url": "http://monitoring-prometheus.ml-serving-monitoring.svc.cluster.local:9090",
     }
     values = ints(run.one(RELEASE, "monitoring-stack")["inputs"]["values"])
     # The URLs name the Services the chart creates: fullname + role.
@@ -357,7 +357,7 @@ def test_namespace_may_be_an_output_of_another_resource() -> None:
     result = run_monitoring(ARGS, namespace_resource=True)
     assert result.one(NAMESPACE, "monitoring-namespace")["inputs"]["metadata"]["name"] == "ml-serving-monitoring"
     assert result.one(SERVICE_MONITOR, "monitoring-servicemonitor")["inputs"]["metadata"]["namespace"] == "ml-serving"
-    assert result.outputs["metrics_url"].endswith(".ml-serving-monitoring.svc.cluster.local:9090")
+    assert result.outputs["prometheus_url"].endswith(".ml-serving-monitoring.svc.cluster.local:9090")
 
 
 def test_protect_data_protects_the_namespace_holding_the_metrics_volume(run: Run) -> None:

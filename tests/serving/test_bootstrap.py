@@ -162,3 +162,28 @@ def test_mlflow_requests_log_no_header_provider_warning(caplog):
         assert resolve_request_headers()["x-mlflow-sm-tracking-server-arn"] == arn
     finally:
         mlflow.set_tracking_uri(previous)
+
+
+def test_an_explicit_sagemaker_client_routes_with_its_arn_and_a_second_arn_is_refused(monkeypatch):
+    """No process-global MLflow state: a client made for a SageMaker ARN in a process whose global
+    URI is something else must still send the ARN routing header (the plugin reads only the global
+    URI), and a second, different ARN in the same process is refused in one line."""
+    from mlflow.tracking.request_header.registry import resolve_request_headers
+
+    import contract.mlflow_clients as clients
+
+    monkeypatch.setattr(clients, "_explicit_arn", None)
+    previous = mlflow.get_tracking_uri()
+    try:
+        mlflow.set_tracking_uri("http://127.0.0.1:5000")
+        clients.client("http://127.0.0.1:5000")
+        assert not any(k.startswith("x-mlflow-sm") for k in resolve_request_headers())
+        arn = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/platform"
+        clients.client(arn)
+        assert resolve_request_headers()["x-mlflow-sm-tracking-server-arn"] == arn
+        clients.client(arn)  # the same ARN again is fine
+        other = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/other"
+        with pytest.raises(clients.MlflowClientError, match="two SageMaker tracking servers in one process"):
+            clients.client(other)
+    finally:
+        mlflow.set_tracking_uri(previous)

@@ -10,6 +10,7 @@ import pytest
 from serving.app import create_app
 from tests.serving import models
 from tests.serving.conftest import metric, served, settings_for, wait_until
+from tests.serving.faults import FaultProxy
 from tests.serving.models import iris_data
 
 
@@ -118,6 +119,29 @@ def test_a_pinned_version_uri_is_served_and_never_polled(mlflow_uri):
     with served(app) as client:
         body = client.get("/model").json()
         assert (body["version"], body["alias"], body["poll_interval_s"]) == (v1, None, None)
+
+
+def test_a_pinned_version_makes_no_registry_call_after_loading_while_an_alias_is_polled(mlflow_uri):
+    """Behaviour, not the app's own report: every registry call goes through a proxy that
+    counts them. The alias app (same poll interval, same proxy setup) shows the count growing;
+    the pinned app's count stays where it was once the model was loaded."""
+    import time
+
+    name = unique("iris")
+    v1 = models.register(mlflow_uri, name, "iris", n_estimators=5)
+    polls = 10
+    for uri, polled in ((f"models:/{name}@champion", True), (f"models:/{name}/{v1}", False)):
+        with FaultProxy(mlflow_uri) as proxy:
+            app = create_app(settings_for(uri, tracking_uri=proxy.url, poll_interval_s=0.1))
+            with served(app) as client:
+                loaded = proxy.requests
+                assert loaded > 0, "the model did not come through the registry proxy"
+                if polled:
+                    assert wait_until(lambda: proxy.requests >= loaded + 3, timeout=30), proxy.requests
+                else:
+                    time.sleep(polls * 0.1)  # ten poll intervals
+                    assert proxy.requests == loaded, f"{uri}: {proxy.requests - loaded} registry calls after loading"
+                    assert client.get("/model").json()["version"] == v1
 
 
 @pytest.mark.parametrize("uri", ["/nonexistent/model/dir"])

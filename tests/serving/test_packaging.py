@@ -42,58 +42,11 @@ def test_contract_needs_only_the_standard_library():
 
 
 _CLOSURE_CHECK = r'''
-import asyncio, importlib.abc, importlib.metadata as md, importlib.util, json, re, sys, tomllib
-from packaging.requirements import Requirement
-
+import asyncio, json, sys
 root, model_dir = sys.argv[1], sys.argv[2]
-extra = tomllib.load(open(f"{root}/pyproject.toml", "rb"))["project"]["optional-dependencies"]["serving"]
-
-def norm(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-allowed, todo = set(), [Requirement(r) for r in extra]
-while todo:
-    req = todo.pop()
-    if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in [""] + sorted(req.extras)):
-        continue
-    if norm(req.name) in allowed:
-        continue
-    allowed.add(norm(req.name))
-    dist = md.distribution(req.name)
-    for dep in dist.requires or []:
-        dep = Requirement(dep)
-        if dep.marker is None or any(dep.marker.evaluate({"extra": e}) for e in [""] + sorted(req.extras)):
-            todo.append(dep)
-
-owners = md.packages_distributions()
-blocked = []
-
-def is_blocked(name):
-    top = name.split(".")[0]
-    if top in sys.stdlib_module_names or top in ("serving", "ml", "contract"):
-        return False
-    dists = owners.get(top)
-    return bool(dists) and not any(norm(d) in allowed for d in dists)
-
-# Make a blocked distribution look absent: `import x` raises ModuleNotFoundError and
-# importlib.util.find_spec("x") returns None, as on a machine where it is not installed.
-class Blocker(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if is_blocked(name):
-            blocked.append(name.split(".")[0])
-            raise ModuleNotFoundError(f"No module named {name!r} (outside the serving extra)", name=name)
-        return None
-
-import importlib.util
-_find_spec = importlib.util.find_spec
-def find_spec(name, package=None):
-    if is_blocked(name if not name.startswith(".") else (package or "")):
-        blocked.append(name.split(".")[0])
-        return None
-    return _find_spec(name, package)
-importlib.util.find_spec = find_spec
-sys.meta_path.insert(0, Blocker())
 sys.path.insert(0, root)
+from tests.extra_only import only_extra
+allowed, blocked = only_extra(root, "serving", {"serving", "ml", "contract", "tests"})
 
 from serving.app import create_app
 from serving.settings import ServingSettings

@@ -14,50 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 _ONLY_INFRA = r'''
-import importlib.abc, importlib.metadata as md, re, sys, tomllib
-from packaging.requirements import Requirement
-
+import sys
 root, stack = sys.argv[1], sys.argv[2]
-extra = tomllib.load(open(f"{root}/pyproject.toml", "rb"))["project"]["optional-dependencies"]["infra"]
-
-def norm(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-allowed, todo = set(), [Requirement(r) for r in extra]
-while todo:
-    req = todo.pop()
-    if req.marker is not None and not any(req.marker.evaluate({"extra": e}) for e in [""] + sorted(req.extras)):
-        continue
-    if norm(req.name) in allowed:
-        continue
-    allowed.add(norm(req.name))
-    for dep in md.distribution(req.name).requires or []:
-        dep = Requirement(dep)
-        if dep.marker is None or any(dep.marker.evaluate({"extra": e}) for e in [""] + sorted(req.extras)):
-            todo.append(dep)
-
-owners = md.packages_distributions()
-OURS = {"components", "stacks", "policies", "contract", "serving", "ml", "mlops_platform", "tests"}
-hidden = set()
-
-def is_hidden(name):
-    top = name.split(".")[0]
-    if top in sys.stdlib_module_names or top in OURS:
-        return False
-    dists = owners.get(top)
-    return bool(dists) and not any(norm(d) in allowed for d in dists)
-
-class Hide(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if is_hidden(name):
-            hidden.add(name.split(".")[0])
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return None
-
-sys.meta_path.insert(0, Hide())
 sys.path.insert(0, root)
-for name in [m for m in sys.modules if is_hidden(m)]:
-    del sys.modules[name]
+from tests.extra_only import only_extra
+_, hidden = only_extra(root, "infra", {"components", "stacks", "policies", "contract", "serving", "ml",
+                                        "mlops_platform", "tests"})
 
 from stacks.plan import main
 rc = main([stack, "--summary", "--no-policies"])

@@ -13,6 +13,7 @@
 //   - GetRequiredPackages: none (providers load on first use at the version the SDK registers);
 //   - InstallDependencies: nothing to install (the e2e runs after `uv sync --frozen`).
 // Every other method answers Unimplemented, which the engine treats as "not supported".
+// Started as pulumi-language-nodejs, the same binary is the Node.js host (nodejs.go).
 package main
 
 import (
@@ -56,6 +57,15 @@ func main() {
 	flag.Parse()
 	if *showVersion {
 		fmt.Println(version)
+		return
+	}
+	self, _ := os.Executable()
+	if strings.HasPrefix(filepath.Base(os.Args[0]), "pulumi-language-nodejs") || strings.HasPrefix(filepath.Base(self), "pulumi-language-nodejs") {
+		ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer cancel()
+		stop := make(chan bool)
+		go func() { <-ctx.Done(); close(stop) }()
+		serveNode(ctx, cancel, stop, flag.Arg(0))
 		return
 	}
 	h := &host{exec: *executor}
