@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,7 +53,7 @@ _FAILED_VERSION_BACKOFF_S = (30.0, 3600.0)
 #: a decode thread only competed with the loop for the GIL (no overlap is possible) and every
 #: hand-off back to the loop then waited out the other thread's switch interval (profiled:
 #: issue 18, defect 5). What bounds the loop's work is admission (``max_inflight_rows``).
-_INLINE_MAX_ROWS = int(os.environ.get("SERVING_EXPERIMENT_INLINE_MAX_ROWS", "64"))
+_INLINE_MAX_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -254,8 +253,9 @@ class InferenceService:
 
     def admit(self) -> None:
         """Admission control: refuse (503, Retry-After) while ``max_inflight_rows`` rows are
-        admitted and unanswered. Called before a body is read, and again right before it is
-        decoded (no await in between, so at most one request overshoots the bound)."""
+        admitted and unanswered. Called before a body is read (``AdmissionMiddleware``), and
+        again right before it is decoded (no await in between, so at most one request
+        overshoots the bound)."""
         if self.inflight_rows >= self.settings.max_inflight_rows:
             self.rejected += 1
             raise ServerBusy(

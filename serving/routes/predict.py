@@ -28,7 +28,6 @@ async def predict(request: Request) -> Response:
     check_json_media(request.headers.get("content-type"))
     svc = service(request)
     svc.current()  # 503 before reading a body we cannot use
-    svc.admit()  # 503 (busy) before reading a body we would not serve in time
     result = await svc.predict_body(await read_body(request))
     ref = result.model.ref
     body = encode_predictions(result.predictions, model={"name": ref.name, "version": ref.version})

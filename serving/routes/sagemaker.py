@@ -77,7 +77,6 @@ async def ping(request: Request) -> JSONResponse:
 async def invocations(request: Request) -> Response:
     svc = service(request)
     svc.current()  # 503 before reading a body we cannot use
-    svc.admit()  # 503 (busy) before reading a body we would not serve in time
     result = await svc.predict_invocation(await read_body(request), request.headers.get("content-type"))
     ref = result.model.ref
     return Response(encode_predictions(result.predictions), media_type="application/json",

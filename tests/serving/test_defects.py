@@ -23,7 +23,7 @@ from serving.metrics import Metrics
 from serving.model import ModelRef, load_model
 from serving.service import InferenceService
 from tests.serving import models
-from tests.serving.conftest import served, settings_for, wait_until
+from tests.serving.conftest import metric, served, settings_for, wait_until
 from tests.serving.models import IRIS_FEATURES, iris_data
 
 
@@ -312,6 +312,10 @@ def test_load_beyond_the_inflight_bound_is_refused_at_once_and_the_probes_keep_a
                 assert headers.get("retry-after") == "1"
             version = app.state.service.model.ref.version
             assert get(url + "/health/ready", timeout=2)[:2] == (200, {"status": "ready", "model_version": version})
+            with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
+                text = r.read().decode()
+            for path in ("/invocations", "/predict"):  # refused before routing, still counted by route
+                assert metric(text, "serving_requests_total", route=path, method="POST", status="503") == 1
         finally:
             gate.set()
             pool.shutdown(wait=True)
