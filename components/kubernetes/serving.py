@@ -22,7 +22,9 @@ import pulumi_kubernetes.policy.v1 as policy
 from contract.serving import HEALTH_LIVE_PATH, HEALTH_READY_PATH
 from contract.serving import METRICS_PATH  # noqa: F401 (kubernetes/monitoring.py imports it from here)
 from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
+from contract.serving import DEFAULT_PROBE_PORT
 from contract.serving import PORT_ENV as ENV_PORT
+from contract.serving import PROBE_PORT_ENV as ENV_PROBE_PORT
 # First-model bootstrap: Ready while the registry says the model or alias does not exist yet, so
 # a fresh `pulumi up` finishes before any model is trained; `serving_model_loaded` 0 and the
 # ServingAwaitingModel alert tell someone.
@@ -33,6 +35,8 @@ from . import retrain, security
 from .tenancy import APP, MLFLOW_APP, MLFLOW_PORT, PROMETHEUS_APP, SERVING_APP, SERVING_PORT
 
 PORT_NAME = "http"
+#: The serving app's probe port (own thread, never queued behind inference: issue 18, defect 5).
+PROBE_PORT_NAME = "probes"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"
 
@@ -60,19 +64,21 @@ def serving_container(settings: Mapping[str, Any], model_uri: str | None = None)
         name="serving",
         image=settings["image"],
         image_pull_policy=settings["image_pull_policy"],
-        ports=[core.ContainerPortArgs(name=PORT_NAME, container_port=SERVING_PORT, protocol="TCP")],
+        ports=[core.ContainerPortArgs(name=PORT_NAME, container_port=SERVING_PORT, protocol="TCP"),
+               core.ContainerPortArgs(name=PROBE_PORT_NAME, container_port=DEFAULT_PROBE_PORT, protocol="TCP")],
         env=[
             core.EnvVarArgs(name=ENV_MODEL_URI, value=model_uri or settings["model_uri"]),
             core.EnvVarArgs(name=ENV_TRACKING_URI, value=settings["tracking_uri"]),
             core.EnvVarArgs(name=ENV_PORT, value=str(SERVING_PORT)),
+            core.EnvVarArgs(name=ENV_PROBE_PORT, value=str(DEFAULT_PROBE_PORT)),
             core.EnvVarArgs(name=ENV_READY_WITHOUT_MODEL, value="true"),
         ],
         resources=security.resources(
             settings["cpu_request"], settings["memory_request"], settings["cpu_limit"], settings["memory_limit"]
         ),
-        startup_probe=security.http_probe(HEALTH_LIVE_PATH, PORT_NAME, period=5, failures=24),
-        liveness_probe=security.http_probe(HEALTH_LIVE_PATH, PORT_NAME, period=10, failures=3),
-        readiness_probe=security.http_probe(HEALTH_READY_PATH, PORT_NAME, period=5, failures=2),
+        startup_probe=security.http_probe(HEALTH_LIVE_PATH, PROBE_PORT_NAME, period=5, failures=24),
+        liveness_probe=security.http_probe(HEALTH_LIVE_PATH, PROBE_PORT_NAME, period=10, failures=3),
+        readiness_probe=security.http_probe(HEALTH_READY_PATH, PROBE_PORT_NAME, period=5, failures=2),
         security_context=security.container_security_context(),
         volume_mounts=[core.VolumeMountArgs(name="tmp", mount_path="/tmp")],
     )
