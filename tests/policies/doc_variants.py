@@ -10,7 +10,7 @@ test:
 
 The stack is the one the command names (``-s``/``--stack``), else the last one the document
 selected (``pulumi stack select|init X``, ``stacks.plan X``, ``-s X``); a stack created by
-``cp Pulumi.A.yaml Pulumi.B.yaml`` is stack A. Placeholders in values (``<account>``,
+``cp Pulumi.A.yaml Pulumi.B.yaml`` or ``pulumi stack init B --copy-config-from A`` is stack A. Placeholders in values (``<account>``,
 ``$(curl ...)``, ``$HOME``) get the sample values in :data:`SAMPLES`; an unknown one is an error
 that names it, so a new placeholder needs a sample here, never a silent skip.
 """
@@ -33,8 +33,13 @@ SAMPLES = {
     "<group-object-id>": "3f2b5c1e-7a41-4d2e-9b8c-5e6f7a8b9c0d",
     "$(curl -s https://checkip.amazonaws.com)": "198.51.100.7",  # a documentation address
     "$HOME": "/home/operator",
+    "<that count>": "3",
+    "<your-ip>": "198.51.100.7",
 }
-PLACEHOLDER = re.compile(r"<[a-z][a-z0-9-]*>|\$\([^)]*\)|\$[A-Z_]+")
+#: ``<a placeholder>`` may hold spaces: they are kept through shell splitting as NBSP.
+NBSP = "\u00a0"
+PLACEHOLDER = re.compile(r"<[a-z][a-z0-9 \u00a0-]*>|\$\([^)]*\)|\$[A-Z_]+")
+ANGLED = re.compile(r"<[a-z][a-z0-9 -]*>")
 FENCE = re.compile(r"^\s*(```|~~~)")
 INLINE = re.compile(r"`([^`\n]+)`")
 CONFIG_FLAGS_WITH_VALUE = {"-s", "--stack", "-C", "--cwd", "--config-file"}
@@ -63,10 +68,11 @@ def shipped_stacks(root: Path = ROOT) -> set[str]:
 
 def fill(value: str, where: str) -> str:
     def sample(match: re.Match) -> str:
-        if match.group(0) not in SAMPLES:
-            raise DocVariantError(f"{where}: placeholder {match.group(0)!r} has no sample value in "
+        placeholder = match.group(0).replace(NBSP, " ")
+        if placeholder not in SAMPLES:
+            raise DocVariantError(f"{where}: placeholder {placeholder!r} has no sample value in "
                                   f"tests/policies/doc_variants.py SAMPLES")
-        return SAMPLES[match.group(0)]
+        return SAMPLES[placeholder]
     return PLACEHOLDER.sub(sample, value)
 
 
@@ -122,6 +128,8 @@ class _Reader:
             if flag in ("-s", "--stack"):
                 named = self.stack(value)
         if words[1:3] in (["stack", "select"], ["stack", "init"]) and len(words) > 3:
+            if "--copy-config-from" in words[:-1]:
+                self.aliases[words[3]] = self.stack(words[words.index("--copy-config-from") + 1])
             self.current = self.stack(words[3])
             return
         if named is not None:
@@ -165,6 +173,7 @@ def variants(root: Path = ROOT) -> list[Variant]:
                 continue
             segments = [line] if in_block else INLINE.findall(line)
             for segment in segments:
+                segment = ANGLED.sub(lambda m: m.group(0).replace(" ", NBSP), segment)
                 for command in re.split(r"&&|;|\|", segment):
                     try:
                         words = shlex.split(command, comments=True)
