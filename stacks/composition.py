@@ -22,6 +22,8 @@ from components import (
     TrainingPlatform,
 )
 
+from components.kubernetes.monitoring import in_cluster_prometheus_url
+
 from .config import PROJECT, ConfigError, StackSettings, option_keys
 
 #: Top-level component arguments that carry one stack config key under another name, by concern
@@ -32,12 +34,15 @@ ARG_KEYS: dict[str, dict[str, str]] = {
     "cluster": {},
     "registry": {},
     "images": {"platform": "imagePlatform"},
-    "training": {},
+    "training": {"runtime": "servingRuntime", "retrain_schedule": "trainingSchedule",
+                 "retrain_task": "trainingTask", "retrain_data_uri": "trainingDataUri"},
     "inference": {
         "runtime": "servingRuntime", "image": "servingImage", "image_pull_policy": "servingImagePullPolicy",
         "min_replicas": "servingMinReplicas", "max_replicas": "servingMaxReplicas",
         "cpu_request": "servingCpuRequest", "memory_request": "servingMemoryRequest",
         "cpu_limit": "servingCpuLimit", "memory_limit": "servingMemoryLimit",
+        "retrain_schedule": "trainingSchedule", "retrain_drift_schedule": "driftCheckSchedule",
+        "retrain_task": "trainingTask", "retrain_data_uri": "trainingDataUri",
     },
     "monitoring": {"runtime": "servingRuntime", "retention_days": "logRetentionDays"},
 }
@@ -186,6 +191,14 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "private_subnet_ids": network.private_subnet_ids,
                 "repository_urls": registry.repository_urls,
                 "registry_id": registry.registry_id,
+                # Retraining schedule of the managed runtimes (kubernetes: see inference below).
+                "runtime": s.serving_runtime,
+                "retrain_schedule": s.training_schedule,
+                "retrain_task": s.training_task,
+                "retrain_data_uri": s.training_data_uri,
+                "retrain_cooldown_minutes": s.retrain_cooldown_minutes,
+                "training_image": images.training_image if images else "",
+                "model_uri": s.model_uri,
                 **s.cloud_args("training", network=network),
             },
             opts=on_cluster,
@@ -207,6 +220,17 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "memory_request": s.serving_memory_request,
                 "cpu_limit": s.serving_cpu_limit,
                 "memory_limit": s.serving_memory_limit,
+                # Continuous training (runtime kubernetes: CronJobs and the canary).
+                "training_image": images.training_image if images else "",
+                "retrain_schedule": s.training_schedule,
+                "retrain_drift_schedule": s.drift_check_schedule,
+                "retrain_task": s.training_task,
+                "retrain_data_uri": s.training_data_uri,
+                "retrain_cooldown_minutes": s.retrain_cooldown_minutes,
+                "canary_bake_minutes": s.canary_bake_minutes,
+                "prometheus_url": in_cluster_prometheus_url(s.target, "monitoring", cluster.namespace),
+                "error_rate": s.error_rate,
+                "latency_p99_seconds": s.latency_p99_seconds,
                 **s.cloud_args("inference", network=network, cluster=cluster, training=training),
             },
             opts=on_cluster,
@@ -257,7 +281,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "prometheus_url": monitoring.prometheus_url,
         "cloudwatch_namespace": monitoring.cloudwatch_namespace,
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id,
-        **s.cloud_exports(),
+        **s.cloud_exports(training=training),
     }
     # Target-specific outputs are absent where they do not apply (components/base.py ONLY_ON).
     return {key: value for key, value in outputs.items() if value is not None}

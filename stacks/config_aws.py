@@ -44,6 +44,7 @@ class AwsSettings(BaseModel):
     )
     aws_sagemaker_data_capture_percent: Annotated[int, Field(ge=0, le=100)] = 0
     aws_sagemaker_invocations_per_instance: Annotated[int, Field(ge=1, le=100000)] = 100
+    aws_sagemaker_rollout_instance_count: Annotated[int, Field(ge=0, le=1000)] = 0
 
     @field_validator("aws_deployer_role_arn")
     @classmethod
@@ -109,6 +110,8 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             **common,
             "enable_mlflow": s.aws_enable_mlflow,
             "mlflow_server_size": s.aws_mlflow_server_size,
+            # CI promotes as the deployer role; training jobs never move @champion.
+            "promotion_principal_arns": [s.aws_deployer_role_arn] if s.aws_deployer_role_arn else [],
         },
         "inference": {
             **common,
@@ -116,6 +119,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "model_data_key": s.aws_sagemaker_model_data_key,
             "data_capture_percent": s.aws_sagemaker_data_capture_percent,
             "invocations_per_instance": s.aws_sagemaker_invocations_per_instance,
+            "rollout_instance_count": s.aws_sagemaker_rollout_instance_count,
         },
         "monitoring": dict(common),
     }
@@ -141,6 +145,9 @@ def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any
     return {}
 
 
-def exports(settings: Any) -> dict[str, pulumi.Input[Any]]:
-    """Stack outputs only aws has (the SageMaker launcher reads ``aws_region``)."""
-    return {"aws_region": settings.aws_region}
+def exports(settings: Any, **upstream: Any) -> dict[str, pulumi.Input[Any]]:
+    """Stack outputs only aws has: ``aws_region``, and from the training backend the launcher's
+    VpcConfig (``training_subnet_ids``, ``training_security_group_ids``) and the promotion
+    role (``promotion_role_arn``)."""
+    training = upstream.get("training")
+    return {"aws_region": settings.aws_region, **dict(getattr(training, "aws_exports", None) or {})}

@@ -42,7 +42,8 @@ DISCLAIMER = (
 
 
 class RecordingMonitor(MockMonitor):
-    """A MockMonitor that also records parent, dependencies, provider and protect.
+    """A MockMonitor that also records parent, dependencies, provider, protect and the
+    replacement options (deleteBeforeReplace, replaceOnChanges).
 
     RegisterResource runs on worker threads: every record is appended under a lock.
     """
@@ -69,6 +70,9 @@ class RecordingMonitor(MockMonitor):
             },
             "provider": request.provider or None,
             "protect": bool(request.protect),
+            # Replacement options, for tests of how a change rolls out.
+            "delete_before_replace": bool(request.deleteBeforeReplace),
+            "replace_on_changes": list(request.replaceOnChanges),
         }
         with self._lock:
             self.records.append(record)

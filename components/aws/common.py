@@ -179,6 +179,14 @@ class AwsContext:
     def partition(self) -> pulumi.Output[str]:
         return aws.get_partition_output(opts=self.invoke_opts()).partition
 
+    @property
+    def partition_name(self) -> str:
+        """The partition of this component's region, as plain text (for data that cannot wait for
+        an Output): ``aws-cn`` for cn-*, ``aws-us-gov`` for us-gov-*, else ``aws``."""
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+
     def arn(self, service: str, resource: str, region: bool = True) -> pulumi.Output[str]:
         """``arn:<partition>:<service>:<region>:<account>:<resource>``."""
         return pulumi.Output.all(self.partition, self.account_id).apply(

@@ -220,6 +220,29 @@ def acr_pull_registries(images: dict[str, Any], own_registry: str) -> list[str]:
     return list(found)
 
 
+def registry_outbound_rule(component: Any, logical: str, where: Any, workspace: Any, registry_id: Any) -> Any:
+    """A user-defined private endpoint outbound rule from the workspace managed network to an ACR
+    that is not the workspace's own (``subresourceTarget: registry``; the ACR must be Premium and in
+    the workspace's tenant). A separate resource, not an inline ``outboundRules`` entry of the
+    workspace, so TrainingPlatform's workspace updates never drop it."""
+    return ml.ManagedNetworkSettingsRule(
+        logical,
+        ml.ManagedNetworkSettingsRuleArgs(
+            resource_group_name=where.resource_group,
+            workspace_name=workspace,
+            rule_name=cloud("azure_resource", logical),
+            properties=ml.PrivateEndpointOutboundRuleArgs(
+                type="PrivateEndpoint",
+                category=ml.RuleCategory.USER_DEFINED,
+                destination=ml.PrivateEndpointDestinationArgs(
+                    service_resource_id=registry_id, subresource_target="registry", spark_enabled=False,
+                ),
+            ),
+        ),
+        opts=opts(component),
+    )
+
+
 def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any, grants: list[Any]) -> dict[str, Any]:
     options = settings.azure  # resolved: every option present (components/spec.py)
     workspace = options["workspace_name"]
@@ -229,13 +252,18 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
     images = {"blue": settings.image, "green": options["green_image"] or settings.image}
 
     # AcrPull on each distinct ACR the deployments pull from (images outside ACR need none).
+    # The workspace's own ACR is reached through the managed network's required private endpoint;
+    # any other ACR needs a user-defined private endpoint outbound rule before a deployment can
+    # pull from it (the managed network allows nothing else).
     own = acr_name()
     for registry in acr_pull_registries(images, own):
+        registry_id = _registry_id(where, registry)
         grants.append(role_assignment(
             component, f"{name}-acrpull" if registry == own else f"{name}-acrpull-{registry}", where,
-            scope=_registry_id(where, registry),
-            role="AcrPull", principal_id=identity.principal_id,
+            scope=registry_id, role="AcrPull", principal_id=identity.principal_id,
         ))
+        if registry != own:
+            grants.append(registry_outbound_rule(component, f"{name}-outbound-{registry}", where, workspace, registry_id))
 
     endpoint = ml.OnlineEndpoint(
         f"{name}-endpoint",
@@ -307,10 +335,11 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
                     request_settings=ml.OnlineRequestSettingsArgs(request_timeout="PT5S", max_concurrent_requests_per_instance=4),
                     scale_settings=ml.DefaultScaleSettingsArgs(scale_type="Default"),
                     app_insights_enabled=True,
-                    egress_public_network_access=(
-                        ml.EgressPublicNetworkAccessType.DISABLED if where.private_endpoints
-                        else ml.EgressPublicNetworkAccessType.ENABLED
-                    ),
+                    # egressPublicNetworkAccess is not set (the SDK then sends the API default,
+                    # Enabled): outbound isolation is the workspace managed network
+                    # (components/azure/training.py), with which the per-deployment flag "no longer
+                    # applies" and should not be set (learn.microsoft.com/azure/machine-learning/
+                    # concept-secure-online-endpoint). Disabled would be the legacy isolation.
                 ),
                 tags=where.tags,
             ),

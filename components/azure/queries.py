@@ -10,9 +10,11 @@ Where the data comes from:
   (Prometheus; Monitoring writes the agent's scrape config) into ``InsightsMetrics``
   (``Namespace == "prometheus"``), with the metric names of the serving app's contract.
 * ``azureml`` runtime: the endpoint's diagnostic setting sends ``AmlOnlineEndpointTrafficLog``
-  (one row per request, ``TotalDurationMs``, ``ResponseCode``) to the workspace; drift comes from
-  ``AppMetrics`` (the ``serving_drift_p_value`` gauge exported to the workspace-based
-  Application Insights that AML wires into each deployment).
+  (one row per request, ``TotalDurationMs``, ``ResponseCode``) to the workspace. The drift
+  panel reads ``AppMetrics`` (``serving_drift_p_value`` in the workspace-based Application
+  Insights), which nothing emits today: the serving image has no Application Insights exporter,
+  so that panel stays empty and no alert reads it (docs/azure.md, "Monitoring";
+  tests/components/azure/test_alert_signals.py).
 """
 
 from __future__ import annotations

@@ -7,8 +7,17 @@
 * Application Insights on the landing zone's Log Analytics workspace.
 * Workspace: system-assigned identity, the Registry's ACR linked, public access off with private
   endpoints (prod), diagnostics to Log Analytics (as are the vault's and storage's).
+* Workspace managed network (:func:`managed_network`): Azure ML runs the compute cluster and the
+  managed online deployments in a Microsoft-managed VNet of the workspace. With private
+  endpoints (prod) its isolation mode is ``AllowOnlyApprovedOutbound``: outbound traffic reaches
+  only the workspace, its storage, Key Vault and ACR, through private endpoints AML creates as
+  *required* rules (whatever the resources' public access), and the required service tags (Entra
+  ID, AzureMachineLearning, Batch, ARM, Front Door, MCR, AzureMonitor). Without private endpoints
+  it is ``AllowInternetOutbound``. The network is provisioned with the workspace
+  (``provisionNetworkNow``): an online deployment cannot be created before it is.
 * Compute cluster: ``minNodeCount: 0`` (scale to zero), idle time from config, system-assigned
-  identity, in the ``training`` subnet, no SSH, no public IPs when private endpoints are on.
+  identity, in the workspace's managed network (a managed-network workspace cannot place compute
+  in our VNet, so no subnet), no SSH, no public IPs when private endpoints are on.
 * Roles, each on one resource: workspace identity -> AcrPull (ACR), Key Vault Secrets Officer
   (vault); compute identity -> Storage Blob Data Contributor (storage). The workspace's storage
   roles and the compute's AcrPull are made by Azure ML itself (``AML_MANAGED_GRANTS``; a copy of
@@ -28,7 +37,9 @@ import pulumi_azure_native.keyvault as keyvault
 import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.storage as storage
 
+from .schedule import create_schedule
 from .common import (
+    after,
     data_opts,
     diagnostic_setting,
     iso_seconds,
@@ -41,6 +52,32 @@ from .common import (
 )
 
 DEFAULT_COMPUTE_VM_SIZE = "Standard_DS3_v2"
+#: Resources associated with the workspace for which Azure ML itself creates the managed
+#: network's private endpoint outbound rules (category ``Required``) in AllowOnlyApprovedOutbound
+#: mode, whatever their public network access ("List of required rules",
+#: learn.microsoft.com/azure/machine-learning/how-to-managed-network). A user-defined rule is
+#: only needed for anything else (e.g. another ACR: components/azure/inference.py).
+MANAGED_NETWORK_REQUIRED_TARGETS = ("keyVault", "storageAccount", "containerRegistry")
+#: Service tags the managed network always allows outbound (same page): AzureMonitor carries the
+#: deployments' and jobs' Application Insights / Azure Monitor traffic.
+MANAGED_NETWORK_REQUIRED_SERVICE_TAGS = (
+    "AzureActiveDirectory", "AzureMachineLearning", "BatchNodeManagement", "AzureResourceManager",
+    "AzureFrontDoor.FirstParty", "MicrosoftContainerRegistry", "AzureMonitor",
+)
+
+
+def managed_network(private: bool) -> ml.ManagedNetworkSettingsArgs:
+    """The workspace managed network: only approved outbound when the platform is private.
+
+    No outbound rules are declared inline: the workspace's own storage, Key Vault and ACR get
+    AML's required private endpoint rules, and user-defined rules are separate
+    ``ManagedNetworkSettingsRule`` resources (so a rule owned by another component is not
+    removed by a workspace update). No FQDN rule: it would make AML deploy an Azure Firewall.
+    The isolation mode cannot be relaxed later (AllowOnlyApprovedOutbound -> AllowInternetOutbound
+    and anything -> Disabled are refused by Azure), so it is chosen once per workspace."""
+    return ml.ManagedNetworkSettingsArgs(
+        isolation_mode=ml.IsolationMode.ALLOW_ONLY_APPROVED_OUTBOUND if private else ml.IsolationMode.ALLOW_INTERNET_OUTBOUND,
+    )
 #: (identity, role, resource) that Azure ML assigns itself; declaring them too would collide.
 AML_MANAGED_GRANTS = (
     ("workspace", "Storage Blob Data Contributor", "storage"),
@@ -137,10 +174,18 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             container_registry=settings.registry_id,
             system_datastores_auth_mode=ml.SystemDatastoresAuthMode.IDENTITY,
             public_network_access=ml.PublicNetworkAccessType.DISABLED if private else ml.PublicNetworkAccessType.ENABLED,
+            managed_network=managed_network(private),
+            # Provision the managed VNet with the workspace: an online deployment cannot be created
+            # in a managed-network workspace before its network is provisioned.
+            provision_network_now=True,
             v1_legacy_mode=False,
             tags=tags,
         ),
-        opts=data_opts(component, where.protect),
+        # AML owns the managed network's rules (required ones, and user-defined ones added as
+        # separate resources): a refresh reads them back into managedNetwork.outboundRules, and
+        # an update must re-send them rather than drop them. provisionNetworkNow only acts at
+        # creation.
+        opts=data_opts(component, where.protect, ignore_changes=["managedNetwork.outboundRules", "provisionNetworkNow"]),
     )
     compute = ml.Compute(
         f"{name}-compute",
@@ -163,7 +208,6 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
                         max_node_count=int(options["compute_max_nodes"]),
                         node_idle_time_before_scale_down=iso_seconds(int(options["compute_idle_seconds"])),
                     ),
-                    subnet=ml.ResourceIdArgs(id=where.subnet("training")),
                     enable_node_public_ip=not private,
                     remote_login_port_public_access=ml.RemoteLoginPortPublicAccess.DISABLED,
                 ),
@@ -201,6 +245,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     diagnostic_setting(component, f"{name}-blob-diagnostics", resource_uri=account.id.apply(lambda i: f"{i}/blobServices/default"),
                        workspace_id=logs, categories=("StorageRead", "StorageWrite", "StorageDelete"))
 
+    # servingRuntime azureml: the retraining schedule (an AML Schedule of a command job).
+    create_schedule(component, name, settings, where, workspace, compute, workspace.ml_flow_tracking_uri)
     artifact_uri = pulumi.Output.all(where.subscription_id, where.resource_group, workspace.name).apply(
         lambda a: f"azureml://subscriptions/{a[0]}/resourcegroups/{a[1]}/workspaces/{a[2]}/datastores/workspaceblobstore/paths/"
     )
@@ -208,7 +254,9 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         "tracking_uri": workspace.ml_flow_tracking_uri,
         "artifact_store_uri": artifact_uri,
         "execution_role": principal(compute),
-        "azureml_workspace_id": workspace.id,
+        # Ordered after the compute: creating the first compute waits for the managed network,
+        # and the online deployments (InferenceEndpoint is anchored on this id) need it provisioned.
+        "azureml_workspace_id": after(compute.id, workspace.id),
         "workspace_name": workspace.name,
         "compute_name": compute.name,
     }
