@@ -108,7 +108,7 @@ def vpc_statements(ctx: AwsContext, vpc_id: pulumi.Input[str], subnet_ids: pulum
     """Create and delete ENIs (and their permission for SageMaker) in this VPC only."""
     subnets = pulumi.Output.all(pulumi.Output.from_input(subnet_ids), ctx.partition, ctx.account_id).apply(
         lambda a: [f"arn:{a[1]}:ec2:{ctx.region}:{a[2]}:subnet/{s}" for s in (a[0] or [])])
-    vpc_arn = pulumi.Output.from_input(vpc_id).apply(lambda v: ctx.arn("ec2", f"vpc/{v}"))
+    vpc_arn: pulumi.Output[str] = pulumi.Output.from_input(vpc_id).apply(lambda v: ctx.arn("ec2", f"vpc/{v}"))
     enis = ctx.arn("ec2", "network-interface/*")
     in_vpc = {"ArnEquals": {"ec2:Vpc": vpc_arn}}
     return [

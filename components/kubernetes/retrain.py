@@ -26,6 +26,8 @@ thresholds (``errorRate``, ``latencyP99Seconds``), and promotes or rolls back.
 
 from __future__ import annotations
 
+import functools
+
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +61,10 @@ MACROS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 *
 CRON_HELP = ("a 5-field cron expression (minute hour day-of-month month day-of-week, e.g. '0 3 * * *'), "
              "a macro (@hourly, @daily, @weekly, @monthly, @yearly), or empty for off")
 
+
+
+def _pipeline_args_of(settings: Any, trigger: str, name: str, a: list[Any]) -> Any:
+    return pipeline_args(settings, trigger, a[0], a[1], a[2], name, a[3])
 
 def _value(token: str, index: int) -> int | None:
     if token.isdigit():
@@ -203,7 +209,7 @@ def create_retraining(name: str, settings: Mapping[str, Any], labels: Mapping[st
             continue
         suffix = "retrain" if trigger == "schedule" else "retrain-drift"
         args = pulumi.Output.all(serving_url, namespace, service_name, settings.get("prometheus_url") or "").apply(
-            lambda a, trigger=trigger: pipeline_args(settings, trigger, a[0], a[1], a[2], name, a[3])
+            functools.partial(_pipeline_args_of, settings, trigger, name)
         )
         container = core.ContainerArgs(
             name="pipeline",

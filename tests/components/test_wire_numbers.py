@@ -13,7 +13,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.base import ArgsError, wire_ints
+from components.base import wire_ints
 from components.cluster import ClusterArgs
 from components.inference import InferenceEndpoint, InferenceEndpointArgs
 from stacks.plan import _CAPTURE_LOCK, PlatformMocks, RecordingMonitor, _ensure_event_loop
