@@ -36,6 +36,7 @@ def main() -> None:
             result = snap.dict()["metrics"][0]["value"]  # DriftedColumnsCount: {"count", "share"}
             flags.append(float(result["share"]) >= 0.5)
         out[key] = {"alibi_ksdrift": float(np.mean(alibi)), "evidently_preset": float(np.mean(flags))}
+        print(f"{key}: {out[key]}", file=sys.stderr, flush=True)
     print(json.dumps(out))
 
 

@@ -80,7 +80,11 @@ def fit_and_save(task: str, root: Path) -> tuple[Path, Any, Any]:
     frame = spec.load(None, 0)
     split = spec.split(frame, 0.2, 0)
     pipe = spec.build(0, {})
-    pipe.fit(split.x_train, split.y_train)
+    from threadpoolctl import threadpool_limits
+
+    # one thread: OpenMP's spinning barriers on a busy 2-core machine made this fit take 20+ min
+    with threadpool_limits(1):
+        pipe.fit(split.x_train, split.y_train)
     example = split.x_train.head(5)
     path = root / task
     mlflow.sklearn.save_model(

@@ -17,10 +17,13 @@ project venv). Payloads: 1-row and 100-row requests (64 distinct bodies each, cy
 Lua script) at concurrency 8 and 64. All servers start first (cold start = process start to
 the first 200 on its readiness route *and* a first prediction, each started alone), then every
 (payload, concurrency) point runs the servers one after another, ``--rounds`` times, so the
-machine's load drifts over all of them alike. Each run reports req/s, p50, p99, errors, the
-servers' RSS and CPU ms per request (utime+stime of the server's whole process group from
-/proc), the load average, and the p99/max latency of the server's readiness probe polled
-every 50 ms during the run. Then the ratios of ours to the best peer at each point.
+machine's load drifts over all of them alike. Each run reports req/s, p50, p99, errors (wrk
+counts every non-2xx, so our admission control's 503s show here), the servers' RSS and CPU ms
+per request (utime+stime of the server's whole process group from /proc), the load average,
+and the p99/max latency of the readiness probe polled every 50 ms during the run: ours on its
+probe port (``SERVING_PROBE_PORT``, what the Kubernetes Deployment probes) and, in brackets,
+on its serving port (SageMaker's /ping is there); the peers' on their serving port. Then the
+ratios of ours to the best peer at each point. ``--rows 1000`` adds the heaviest payload.
 
 Nothing here asserts; figures are printed. The machine is shared: compare ratios of one run.
 """
@@ -145,9 +148,11 @@ class Server:
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         name = model_dir.name
         if kind == "ours":
+            probe_port = free_port()
             env.update(SERVING_MODEL_URI=str(model_dir), SERVING_PORT=str(self.port), SERVING_HOST="127.0.0.1",
                        SERVING_DRIFT_REFERENCE_PATH=str(reference), SERVING_DRIFT_INTERVAL_S="2",
-                       SERVING_LOG_LEVEL="warning")
+                       SERVING_LOG_LEVEL="warning", SERVING_PROBE_PORT=str(probe_port))
+            self.probe_url = f"http://127.0.0.1:{probe_port}/health/ready"  # what the Deployment probes
             self.cmd, self.ready, self.route, self.fmt = [sys.executable, "-m", "serving"], "/health/ready", "/invocations", "split"
         elif kind == "mlflow":
             self.cmd = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "--env-manager",
@@ -181,6 +186,8 @@ class Server:
         else:
             raise ValueError(kind)
         self.env = env
+        if kind != "ours":
+            self.probe_url = self.url + self.ready  # peers answer probes on their serving port
         self.proc: subprocess.Popen[bytes] | None = None
         self.cold_start_s = float("nan")
 
@@ -273,7 +280,8 @@ def run_wrk(server: Server, script: Path, bodies: Path, conns: int, duration: fl
     base = ["wrk", f"-t{min(conns, 2)}", f"-c{conns}", "--timeout", "10s", "-s", str(script)]
     subprocess.run([*base, "-d1s", target, "--", str(bodies)], capture_output=True, timeout=60, check=True)
     cpu0 = server.cpu_s()
-    with ProbePoller(server.url + server.ready) as probes:
+    main_ready = server.url + server.ready
+    with ProbePoller(server.probe_url) as probes, ProbePoller(main_ready) as main_probes:
         res = subprocess.run([*base, f"-d{int(duration)}s", target, "--", str(bodies)],
                              capture_output=True, text=True, timeout=duration + 60, check=True)
     cpu = server.cpu_s() - cpu0
@@ -282,9 +290,11 @@ def run_wrk(server: Server, script: Path, bodies: Path, conns: int, duration: fl
         raise RuntimeError(f"wrk output not understood:\n{res.stdout}\n{res.stderr}")
     req, dur, p50, p99, err = (int(g) for g in m.groups())
     lat = sorted(probes.latencies) or [float("nan")]
+    main = sorted(main_probes.latencies) or [float("nan")]
     return {"rps": req / (dur / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "errors": err,
             "cpu_ms_per_req": 1000 * cpu / max(req, 1), "rss_mb": server.rss_mb(),
             "probe_p99_ms": lat[min(len(lat) - 1, int(0.99 * len(lat)))], "probe_max_ms": lat[-1],
+            "main_probe_p99_ms": main[min(len(main) - 1, int(0.99 * len(main)))],
             "load1": os.getloadavg()[0]}
 
 
@@ -345,6 +355,7 @@ def main() -> None:
                                       f"p50 {r['p50_ms']:7.2f} ms  p99 {r['p99_ms']:8.2f} ms  err {r['errors']:<5d} "
                                       f"cpu {r['cpu_ms_per_req']:6.2f} ms/req  rss {r['rss_mb']:6.0f} MB  "
                                       f"probe p99 {r['probe_p99_ms']:7.1f} max {r['probe_max_ms']:7.1f} ms  "
+                                      f"(main port {r['main_probe_p99_ms']:7.1f})  "
                                       f"load {r['load1']:.1f}", flush=True)
                 print(f"\n{task}: medians over rounds; ratio = ours / best peer (req/s: higher is better)")
                 for rows in bodies:

@@ -48,7 +48,7 @@ class InferenceEndpointArgs(TypedDict):
     """Per pod (default ``1``)."""
     memory_limit: NotRequired[str]
     """Per pod (default ``1Gi``)."""
-    image_pull_policy: NotRequired[str]
+    image_pull_policy: NotRequired[pulumi.Input[str]]
     """``IfNotPresent`` (default) | ``Always`` | ``Never`` (images built into Minikube)."""
     service_account_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
     """Annotations for the serving ServiceAccount (IRSA role / workload identity client id)."""
@@ -56,6 +56,28 @@ class InferenceEndpointArgs(TypedDict):
     """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
     tags: NotRequired[Mapping[str, str]]
     """Tags/labels for every child."""
+    training_image: NotRequired[pulumi.Input[str]]
+    """Training image the retraining CronJobs run (runtime kubernetes; needed with a schedule)."""
+    retrain_schedule: NotRequired[str]
+    """runtime kubernetes: cron schedule of the retraining pipeline (components/kubernetes/retrain.py);
+    empty (default) is off."""
+    retrain_drift_schedule: NotRequired[str]
+    """runtime kubernetes: cron schedule of the drift check that retrains on confirmed drift; empty is off."""
+    retrain_task: NotRequired[str]
+    """What the pipeline trains: ``demand`` (default) | ``iris``."""
+    retrain_data_uri: NotRequired[str]
+    """CSV of recent labelled rows the pipeline trains on (default: the task's generator per window)."""
+    retrain_cooldown_minutes: NotRequired[int]
+    """No retraining within this many minutes of the newest version (default 60)."""
+    canary_bake_minutes: NotRequired[int]
+    """runtime kubernetes: > 0 serves a new champion candidate as the ``challenger`` canary this
+    long before promotion or rollback (default 0: the gate moves ``champion`` directly)."""
+    prometheus_url: NotRequired[pulumi.Input[str]]
+    """In-cluster Prometheus the canary controller queries (needed with a canary)."""
+    error_rate: NotRequired[float]
+    """Canary: roll back above this 5xx ratio (default 0.05; the alert's threshold)."""
+    latency_p99_seconds: NotRequired[float]
+    """Canary: roll back above this p99 latency (default 0.5; the alert's threshold)."""
     aws: NotRequired[AwsInferenceOptions]
     """aws-only options (SageMaker runtime settings)."""
     azure: NotRequired[AzureInferenceOptions]
@@ -83,9 +105,61 @@ DEFAULTS: dict[str, Any] = {
     "service_account_annotations": {},
     "environment": "dev",
     "tags": {},
+    "training_image": "",
+    "retrain_schedule": "",
+    "retrain_drift_schedule": "",
+    "retrain_task": "demand",
+    "retrain_data_uri": "",
+    "retrain_cooldown_minutes": 60,
+    "canary_bake_minutes": 0,
+    "prometheus_url": "",
+    "error_rate": 0.05,
+    "latency_p99_seconds": 0.5,
     "aws": {},
     "azure": {},
 }
+
+#: What the retraining pipeline can train (ml/tasks.py TASKS; a test keeps them equal).
+RETRAIN_TASKS = ("demand", "iris")
+
+
+def check_retraining(merged: Mapping[str, Any]) -> None:
+    """Schedules are cron expressions or empty; a schedule needs a training image; a canary
+    needs the kubernetes runtime, an alias model URI and a Prometheus to ask."""
+    from .kubernetes.retrain import CRON_HELP, challenger_uri, cron_error, model_name
+
+    for key in ("retrain_schedule", "retrain_drift_schedule"):
+        value = merged[key]
+        require(isinstance(value, str) and cron_error(value) is None, key, value,
+                CRON_HELP + (f" ({cron_error(value)})" if isinstance(value, str) and cron_error(value) else ""))
+    common.check_choice("retrain_task", merged["retrain_task"], RETRAIN_TASKS)
+    common.check_int("retrain_cooldown_minutes", merged["retrain_cooldown_minutes"], 0, 100_000)
+    common.check_int("canary_bake_minutes", merged["canary_bake_minutes"], 0, 1440)
+    common.check_number("error_rate", merged["error_rate"], 0.0, 1.0)
+    common.check_number("latency_p99_seconds", merged["latency_p99_seconds"], 0.001, 3600.0)
+    scheduled = bool(merged["retrain_schedule"] or merged["retrain_drift_schedule"])
+    if scheduled and merged["runtime"] == "kubernetes":
+        image = merged["training_image"]
+        require(not common.is_known(image) or bool(image), "training_image", image,
+                "the training image (ContainerImages.training_image) when a retraining schedule is set")
+        if image:
+            check_image("training_image", image)
+        if common.is_known(merged["model_uri"]):
+            try:
+                model_name(merged["model_uri"])
+            except ValueError:
+                require(False, "model_uri", merged["model_uri"], "models:/<name>@<alias> when retraining is scheduled")
+    if merged["canary_bake_minutes"]:
+        require(merged["runtime"] == "kubernetes", "canary_bake_minutes", merged["canary_bake_minutes"],
+                "0 unless runtime is kubernetes (the managed runtimes roll out blue/green themselves)")
+        if common.is_known(merged["model_uri"]):
+            try:
+                challenger_uri(merged["model_uri"])
+            except ValueError:
+                require(False, "model_uri", merged["model_uri"], "models:/<name>@<alias> with a canary")
+        url = merged["prometheus_url"]
+        require(not common.is_known(url) or bool(url), "canary_bake_minutes", merged["canary_bake_minutes"],
+                "0 where no in-cluster Prometheus answers queries (azure: metrics go to Azure Monitor)")
 
 
 def check_image(key: str, image: Any) -> None:
@@ -114,6 +188,7 @@ def resolve_inference_args(args: Mapping[str, Any]) -> Settings:
     for key in ("cpu_request", "memory_request", "cpu_limit", "memory_limit"):
         common.check_quantity(key, merged[key])
     common.check_choice("image_pull_policy", merged["image_pull_policy"], ("IfNotPresent", "Always", "Never"))
+    check_retraining(merged)
     return Settings(merged)
 
 

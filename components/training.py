@@ -18,7 +18,7 @@ from . import common, spec
 from .aws.options import AwsTrainingOptions
 from .azure.options import AzureTrainingOptions
 from .local.options import MLFLOW_IMAGE, LocalTrainingOptions  # noqa: F401 (MLFLOW_IMAGE: re-exported)
-from .base import PlatformComponent, Settings, declared_outputs, with_defaults
+from .base import PlatformComponent, Settings, declared_outputs, require, with_defaults
 
 
 
@@ -29,9 +29,9 @@ class TrainingPlatformArgs(TypedDict):
     """``local`` | ``aws`` | ``azure``."""
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace (pass ``cluster.namespace``)."""
-    network_id: NotRequired[pulumi.Input[str]]
+    network_id: NotRequired[Optional[pulumi.Input[str]]]
     """VPC/VNet id (cloud targets)."""
-    private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    private_subnet_ids: NotRequired[Optional[pulumi.Input[list[str]]]]
     """Subnets for training jobs and private endpoints (cloud targets)."""
     repository_urls: NotRequired[pulumi.Input[dict[str, str]]]
     """From Registry: image repositories training may pull (cloud targets)."""
@@ -45,6 +45,22 @@ class TrainingPlatformArgs(TypedDict):
     """Tags/labels for every child."""
     local: NotRequired[LocalTrainingOptions]
     """local only: the in-cluster MLflow server (components/local/options.py)."""
+    runtime: NotRequired[str]
+    """The serving runtime (``kubernetes`` default): ``sagemaker`` / ``azureml`` put the retraining
+    schedule here (components/aws/schedule.py, components/azure/schedule.py); on ``kubernetes``
+    InferenceEndpoint runs it as CronJobs."""
+    retrain_schedule: NotRequired[str]
+    """Managed runtimes: cron schedule of the retraining pipeline; empty (default) is off."""
+    retrain_task: NotRequired[str]
+    """What the scheduled pipeline trains: ``demand`` (default) | ``iris``."""
+    retrain_data_uri: NotRequired[str]
+    """CSV of recent labelled rows the scheduled pipeline trains on (default: generator per window)."""
+    retrain_cooldown_minutes: NotRequired[int]
+    """No retraining within this many minutes of the newest version (default 60)."""
+    training_image: NotRequired[pulumi.Input[str]]
+    """Training image the scheduled job runs (needed with a schedule on a managed runtime)."""
+    model_uri: NotRequired[pulumi.Input[str]]
+    """The served model (``models:/<name>@<alias>``): the scheduled pipeline retrains ``<name>``."""
     aws: NotRequired[AwsTrainingOptions]
     """aws-only options."""
     azure: NotRequired[AzureTrainingOptions]
@@ -64,6 +80,13 @@ DEFAULTS: dict[str, Any] = {
     "environment": "dev",
     "protect_data": False,
     "tags": {},
+    "runtime": "kubernetes",
+    "retrain_schedule": "",
+    "retrain_task": "demand",
+    "retrain_data_uri": "",
+    "retrain_cooldown_minutes": 60,
+    "training_image": "",
+    "model_uri": "models:/demand@champion",
     "local": {},
     "aws": {},
     "azure": {},
@@ -76,6 +99,29 @@ def resolve_training_args(args: Mapping[str, Any]) -> Settings:
     common.check_target(merged["target"])
     spec.resolve_blocks(merged, OPTIONS)
     common.check_environment(merged["environment"])
+    common.check_runtime(merged["target"], merged["runtime"])
+    from .kubernetes.retrain import CRON_HELP, cron_error, model_name
+
+    schedule = merged["retrain_schedule"]
+    why = cron_error(schedule) if isinstance(schedule, str) else "is not a string"
+    require(why is None, "retrain_schedule", schedule, f"{CRON_HELP} ({why})")
+    common.check_int("retrain_cooldown_minutes", merged["retrain_cooldown_minutes"], 0, 100_000)
+    if schedule and merged["runtime"] == "sagemaker":
+        from .kubernetes.retrain import eventbridge_cron
+
+        try:
+            eventbridge_cron(schedule)
+        except ValueError as exc:
+            require(False, "retrain_schedule", schedule, f"a schedule EventBridge can express ({exc})")
+    if schedule and merged["runtime"] != "kubernetes":
+        image = merged["training_image"]
+        require(not common.is_known(image) or bool(image), "training_image", image,
+                "the training image (ContainerImages.training_image) when a retraining schedule is set")
+        if common.is_known(merged["model_uri"]):
+            try:
+                model_name(merged["model_uri"])
+            except ValueError:
+                require(False, "model_uri", merged["model_uri"], "models:/<name>@<alias> when retraining is scheduled")
     return Settings(merged)
 
 

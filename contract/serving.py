@@ -35,6 +35,7 @@ __all__ = [
     "DRIFT_SETTINGS_ENV",
     "DriftStatus",
     "DEFAULT_PORT",
+    "DEFAULT_PROBE_PORT",
     "DRIFT_REFERENCE_PATH_ENV",
     "DRIFT_STATUS_PATH",
     "ENV_PREFIX",
@@ -47,6 +48,7 @@ __all__ = [
     "MODEL_URI_ENV",
     "NON_TRAFFIC_ROUTES",
     "PORT_ENV",
+    "PROBE_PORT_ENV",
     "PREDICT_PATH",
     "PROMETHEUS_MULTIPROC_DIR_ENV",
     "READY_WITHOUT_MODEL_ENV",
@@ -110,6 +112,10 @@ STATUS_AWAITING_MODEL: Final = "awaiting_model"
 PROMETHEUS_MULTIPROC_DIR_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 
 PORT_ENV: Final = "SERVING_PORT"
+#: The probe port (``GET /health/live``, ``/health/ready``, ``/ping`` only, served by a thread
+#: of its own, never queued behind inference); the Kubernetes Deployment's probes use it.
+PROBE_PORT_ENV: Final = "SERVING_PROBE_PORT"
+DEFAULT_PROBE_PORT: Final = 8081
 DRIFT_REFERENCE_PATH_ENV: Final = "SERVING_DRIFT_REFERENCE_PATH"
 
 #: Environment variable name of every setting (field name -> variable), for Deployment specs.
@@ -120,9 +126,11 @@ SETTINGS_ENV: Final = {
         "tracking_uri",
         "host",
         "port",
+        "probe_port",
         "workers",
         "max_batch_rows",
         "max_body_bytes",
+        "max_inflight_rows",
         "microbatch_max_rows",
         "microbatch_max_wait_ms",
         "microbatch_target_ms",

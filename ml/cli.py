@@ -6,8 +6,11 @@ exit code 2, never a traceback.
 
     python -m ml train --task demand|iris --tracking-uri URI --model-name NAME [--rows N] [--seed S]
     python -m ml retrain-if-drifted --serving-url http://127.0.0.1:PORT [train options]
+    python -m ml pipeline --trigger schedule|drift --task T --model-name N [--data-uri U] [canary options]
+    python -m ml canary --model-name N --prometheus-url URL --error-query Q --latency-query Q ...
     python -m ml launch --target local|aws|azure (--stack NAME | --outputs-file F) [options]
     python -m ml publish-sagemaker-model (--stack NAME | --outputs-file F) [--model-uri URI] [--key K]
+    python -m ml drift-job --captures S3_OR_DIR --reference REF --endpoint NAME [--publish cloudwatch]
 
 ``--tracking-uri`` defaults to ``MLFLOW_TRACKING_URI``.
 """
@@ -79,6 +82,33 @@ def _add_train_options(p: argparse.ArgumentParser, *, need_uri: bool) -> None:
     p.add_argument("--job-key", default=None,
                    help="identifies one job across retries (default: $ML_JOB_KEY, "
                    "$TRAINING_JOB_NAME, $AZUREML_RUN_ID)")
+    p.add_argument("--checkpoint-dir", default=None,
+                   help="keep checkpoints here and resume from them (default: $ML_CHECKPOINT_DIR, "
+                   "or /opt/ml/checkpoints inside a SageMaker job)")
+
+
+def _add_canary_options(p: argparse.ArgumentParser, *, required: bool) -> None:
+    what = "" if required else " (with --prometheus-url: canary rollout via the challenger alias)"
+    p.add_argument("--prometheus-url", required=required, default=None,
+                   help=f"Prometheus base URL{what}")
+    p.add_argument("--error-query", default="", help="PromQL: the canary pods' 5xx ratio")
+    p.add_argument("--latency-query", default="", help="PromQL: the canary pods' p99 latency (s)")
+    p.add_argument("--max-error-rate", type=float, default=0.05, help="roll back above this 5xx ratio")
+    p.add_argument("--max-latency-p99", type=float, default=0.5, help="roll back above this p99 (s)")
+    p.add_argument("--bake", type=float, default=1800.0, help="bake time in seconds (default 1800)")
+    p.add_argument("--poll", type=float, default=30.0, help="seconds between Prometheus checks")
+
+
+def _canary_config(args: argparse.Namespace) -> Any:
+    if not args.prometheus_url:
+        return None
+    from ml.canary import CanaryConfig
+
+    return CanaryConfig(
+        prometheus_url=args.prometheus_url, error_query=args.error_query, latency_query=args.latency_query,
+        max_error_rate=args.max_error_rate, max_latency_p99_s=args.max_latency_p99,
+        bake_s=args.bake, poll_s=args.poll,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +134,36 @@ def _parser() -> argparse.ArgumentParser:
                          "retrain again (default: 3600)")
     _add_train_options(retrain, need_uri=True)
     retrain.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    pipeline = sub.add_parser(
+        "pipeline", help="retraining pipeline: recent data -> train -> gate -> register -> deploy (ml.pipeline)")
+    pipeline.add_argument("--trigger", choices=["schedule", "drift"], required=True,
+                          help="schedule: always retrain; drift: only when the serving app reports drift")
+    pipeline.add_argument("--task", choices=sorted(TASKS), required=True)
+    pipeline.add_argument("--model-name", required=True)
+    pipeline.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                          help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI)")
+    pipeline.add_argument("--serving-url", default=None, help="drift trigger: base URL of the serving app")
+    pipeline.add_argument("--data-uri", default=None,
+                          help="CSV of recent labelled rows (path, http(s)://, runs:/, s3://, azureml://); "
+                          "default: the task's generator for the current window")
+    pipeline.add_argument("--rows", type=_positive_int, default=None, help="at most this many (latest) rows")
+    pipeline.add_argument("--cooldown", type=float, default=3600.0,
+                          help="seconds after the newest version during which nothing retrains (default 3600)")
+    pipeline.add_argument("--window", type=float, default=86400.0,
+                          help="seconds per synthetic data window when no --data-uri (default 86400)")
+    pipeline.add_argument("--gate-test", choices=["bootstrap", "t-test", "none"], default="bootstrap")
+    pipeline.add_argument("--gate-alpha", type=float, default=0.05)
+    pipeline.add_argument("--job-key", default=None)
+    _add_canary_options(pipeline, required=False)
+    pipeline.add_argument("--json", action="store_true", help="print the outcome as JSON")
+
+    canary = sub.add_parser("canary", help="bake the challenger and promote or roll it back (ml.canary)")
+    canary.add_argument("--model-name", required=True)
+    canary.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                        help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI)")
+    _add_canary_options(canary, required=True)
+    canary.add_argument("--json", action="store_true", help="print the outcome as JSON")
 
     launch = sub.add_parser("launch", help="run training on local, aws or azure from stack outputs")
     launch.add_argument("--target", choices=["local", "aws", "azure"], required=True)
@@ -145,7 +205,41 @@ def _parser() -> argparse.ArgumentParser:
                          "awsSagemakerModelDataKey (default: its default)")
     publish.add_argument("--tracking-uri", default=None,
                          help="override the stack's mlflow_tracking_uri (e.g. a port-forward)")
+    job = sub.add_parser(
+        "drift-job",
+        help="managed runtimes: captured requests -> the serving drift verdict -> a CloudWatch metric",
+    )
+    job.add_argument("--captures", required=True,
+                     help="data capture location: s3://bucket/data-capture/<endpoint>/ or a local directory")
+    job.add_argument("--reference", required=True,
+                     help="the model's drift reference: s3://.../model.tar.gz, models:/NAME@ALIAS, or a CSV")
+    job.add_argument("--endpoint", required=True, help="endpoint name (the alarm's Endpoint dimension)")
+    job.add_argument("--window-minutes", type=_positive_int, default=60,
+                     help="captures of the last N minutes (default 60, the alarm's period)")
+    job.add_argument("--min-rows", type=_positive_int, default=100,
+                     help="fewest usable rows for a verdict (default 100, serving's drift_min_rows)")
+    job.add_argument("--publish", choices=["none", "cloudwatch"], default="none",
+                     help="where the verdict goes besides stdout (default: none)")
+    job.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                     help="for a models:/ reference (default: $MLFLOW_TRACKING_URI)")
     return parser
+
+
+def _cmd_drift_job(args: argparse.Namespace) -> str:
+    from ml import drift_job
+
+    try:
+        import botocore.exceptions as boto_errors
+
+        aws_errors: tuple[type[BaseException], ...] = (boto_errors.BotoCoreError, boto_errors.ClientError)
+    except ImportError:  # no aws-runtime extra: only local captures and references work
+        aws_errors = ()
+    try:
+        result = drift_job.run(args.captures, args.reference, args.endpoint, window_minutes=args.window_minutes,
+                               min_rows=args.min_rows, publish=args.publish, tracking_uri=args.tracking_uri)
+    except aws_errors as exc:
+        raise CliError(f"AWS: {_one_line(exc)}") from None
+    return json.dumps({**result.status, "records": result.records, "skipped": result.skipped})
 
 
 def _check_tracking_uri(uri: str | None) -> str:
@@ -187,6 +281,7 @@ def _train_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "data": data,
         "data_source": args.data_csv,
         "job_key": args.job_key,
+        "checkpoint_dir": args.checkpoint_dir,
         "gate": GateConfig(test=args.gate_test, alpha=args.gate_alpha,
                            min_improvement=getattr(args, "min_improvement", 0.0)),
     }
@@ -241,6 +336,38 @@ def _cmd_retrain(args: argparse.Namespace) -> str:
             indent=2,
         )
     return outcome.message
+
+
+def _cmd_pipeline(args: argparse.Namespace) -> str:
+    from ml.gate import GateConfig
+    from ml.pipeline import run_pipeline
+
+    outcome = run_pipeline(
+        task=args.task, tracking_uri=_check_tracking_uri(args.tracking_uri), model_name=args.model_name,
+        trigger=args.trigger, serving_url=args.serving_url, data_uri=args.data_uri, rows=args.rows,
+        cooldown_s=args.cooldown, window_s=args.window,
+        gate=GateConfig(test=args.gate_test, alpha=args.gate_alpha), canary=_canary_config(args),
+        job_key=args.job_key,
+    )
+    if args.json:
+        return json.dumps({
+            "trained": outcome.trained, "message": outcome.message,
+            "result": dataclasses.asdict(outcome.result) if outcome.result else None,
+            "canary": dataclasses.asdict(outcome.canary) if outcome.canary else None,
+        }, indent=2)
+    return outcome.message
+
+
+def _cmd_canary(args: argparse.Namespace) -> str:
+    from contract.mlflow_clients import client as mlflow_client
+    from ml.canary import bake
+
+    config = _canary_config(args)
+    uri = _check_tracking_uri(args.tracking_uri)
+    outcome = bake(mlflow_client(uri), args.model_name, config)
+    if args.json:
+        return json.dumps(dataclasses.asdict(outcome), indent=2)
+    return f"{outcome.decision}: {outcome.reason}"
 
 
 def _cmd_launch(args: argparse.Namespace) -> str:
@@ -300,8 +427,11 @@ def _cmd_publish_sagemaker_model(args: argparse.Namespace) -> str:
 _COMMANDS = {
     "train": _cmd_train,
     "retrain-if-drifted": _cmd_retrain,
+    "pipeline": _cmd_pipeline,
+    "canary": _cmd_canary,
     "launch": _cmd_launch,
     "publish-sagemaker-model": _cmd_publish_sagemaker_model,
+    "drift-job": _cmd_drift_job,
 }
 
 

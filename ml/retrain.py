@@ -5,8 +5,10 @@ model of the status; parsed with ``DriftStatus.from_dict``). ``drifted`` is null
 window holds ``min_rows`` rows: that is "nothing to decide yet", not an error. A confirmed drift
 trains unless the model got a new version less than ``cooldown_s`` ago; training should then
 use recent data (``--data-csv``: labelled recent rows, e.g. the served window joined with its
-outcomes), so a retrain does not fit the same synthetic sample again. ``ml.train`` refuses to
-register an exact duplicate of a run's data (same training-data digest as the latest version).
+outcomes), so a retrain does not fit the same synthetic sample again. ``retrain_if_drifted``
+itself does not look at the data: the retraining pipeline (``ml.pipeline``, ``python -m ml
+pipeline``) loads recent data and trains with ``skip_duplicate_data=True``, so rows identical to
+an existing version's (same MLflow dataset digest, tag ``ml.data_digest``) register nothing.
 """
 
 from __future__ import annotations

@@ -42,6 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml.checkpoint import Checkpoint, checkpoint_dir as _checkpoint_dir, fingerprint
+from ml.checkpoint import fit as _fit_checkpointed
 from ml.gate import (
     GateConfig,
     PromotionAborted,
@@ -54,7 +56,9 @@ from ml.gate import (
 from ml.tasks import Split, TaskSpec, exclude_keys, get_task
 
 __all__ = [
+    "CHALLENGER_ALIAS",
     "CHAMPION_ALIAS",
+    "DATA_DIGEST_TAG",
     "PROMOTION_TAGS",
     "REFERENCE_ARTIFACT",
     "REFERENCE_MAX_ROWS",
@@ -71,6 +75,11 @@ __all__ = [
 log = logging.getLogger("ml.train")
 
 CHAMPION_ALIAS = "champion"
+#: Canary rollouts (ml.canary): a candidate that beats the champion is first set here; while no
+#: canary bakes, it points at the champion's version (the canary pods then serve the champion).
+CHALLENGER_ALIAS = "challenger"
+#: Model-version tag: MLflow's digest of the training rows (duplicate detection).
+DATA_DIGEST_TAG = "ml.data_digest"
 #: Where the drift reference lives inside the run's artifacts (the serving app reads it).
 REFERENCE_ARTIFACT = "drift/reference.csv"
 REFERENCE_MAX_ROWS = 5_000
@@ -342,23 +351,30 @@ def _holdout(client: Any, spec: TaskSpec, model_name: str, experiment_id: str, s
     return frame, version, run_id
 
 
-def _recover(client: Any, experiment_id: str, model_name: str, job_key: str, stale_after_s: float) -> None:
+def _recover(client: Any, experiment_id: str, model_name: str, job_key: str, stale_after_s: float,
+             keep: frozenset[str] = frozenset(), dead_runs: dict[str, str] | None = None) -> None:
     """Mark what a killed training left behind: RUNNING runs of this job key (a retry of a
     job that died) or with a heartbeat older than ``stale_after_s`` become FAILED, and their
     versions, and every version left without a decision by a run that is not running, are
-    tagged ``promotion.decision=abandoned``."""
+    tagged ``promotion.decision=abandoned``. Runs in ``keep`` (the one a checkpoint resumes) are
+    left alone; ``dead_runs`` (run id -> why) are marked too."""
     now = time.time()
     running = client.search_runs(
         [experiment_id], f"attributes.status = 'RUNNING' and tags.`ml.model_name` = '{model_name}'"
     )
     dead: dict[str, str] = {}
     for run in running:
+        if run.info.run_id in keep:
+            continue
         tags = run.data.tags
         beat = float(tags.get("ml.heartbeat", run.info.start_time / 1000.0))
         if job_key and tags.get("ml.job_key") == job_key:
             dead[run.info.run_id] = f"a retry of job {job_key} found this run still RUNNING"
         elif now - beat > stale_after_s:
             dead[run.info.run_id] = f"no heartbeat for {now - beat:.0f}s (> {stale_after_s:.0f}s)"
+    for run_id, why in (dead_runs or {}).items():
+        if run_id not in keep and run_id in {r.info.run_id for r in running}:
+            dead[run_id] = why
     for run_id, why in dead.items():
         log.warning("marking run %s FAILED: %s", run_id, why)
         client.set_tag(run_id, "promotion.decision", "abandoned")
@@ -367,7 +383,7 @@ def _recover(client: Any, experiment_id: str, model_name: str, job_key: str, sta
     if _registered_model(client, model_name) is None:
         return
     for mv in client.search_model_versions(f"name = '{model_name}'"):
-        if "promotion.decision" in (mv.tags or {}):
+        if "promotion.decision" in (mv.tags or {}) or mv.run_id in keep:
             continue
         if mv.run_id in dead:
             why = dead[mv.run_id]
@@ -395,7 +411,7 @@ def _finished_result(client: Any, experiment_id: str, model_name: str, job_key: 
     )
     for run in runs:
         tags = run.data.tags
-        if tags.get("ml.version") and tags.get("promotion.decision") in ("promoted", "rejected"):
+        if tags.get("ml.version") and tags.get("promotion.decision") in ("promoted", "rejected", CHALLENGER_ALIAS):
             version = tags["ml.version"]
             return TrainResult(
                 run_id=run.info.run_id, model_name=model_name, version=version,
@@ -406,6 +422,24 @@ def _finished_result(client: Any, experiment_id: str, model_name: str, job_key: 
                 reason=f"job {job_key} already completed as version {version}: {tags.get('promotion.reason', '')}",
                 metrics={}, model_uri=f"models:/{model_name}/{version}", decision="already done",
             )
+    return None
+
+
+def _digest(frame: pd.DataFrame, spec: TaskSpec) -> str:
+    """MLflow's own digest of the training rows (what the dataset input logs too)."""
+    import mlflow.data
+
+    return str(mlflow.data.from_pandas(frame, targets=spec.target).digest)
+
+
+def _version_with_digest(client: Any, model_name: str, digest: str) -> str | None:
+    """A version of ``model_name`` trained on rows with this digest (not an abandoned one)."""
+    if _registered_model(client, model_name) is None:
+        return None
+    for mv in client.search_model_versions(f"name = '{model_name}'"):
+        tags = mv.tags or {}
+        if tags.get(DATA_DIGEST_TAG) == digest and tags.get("promotion.decision") not in ("abandoned", "aborted"):
+            return str(mv.version)
     return None
 
 
@@ -426,9 +460,14 @@ def _score_champion(client: Any, model_name: str, champion: Any, spec: TaskSpec,
 
 
 def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, holdout: pd.DataFrame,
-                 x_hold: pd.DataFrame, candidate_pred: np.ndarray, gate: GateConfig) -> tuple[bool, str, str | None, dict[str, str]]:
+                 x_hold: pd.DataFrame, candidate_pred: np.ndarray, gate: GateConfig,
+                 resumed: bool = False, alias: str = CHAMPION_ALIAS) -> tuple[bool, str, str | None, dict[str, str]]:
     """Decide under the promotion lock: re-read the alias, score both models on the frozen
-    held-out rows, test the paired gain, move the alias (compare-and-set)."""
+    held-out rows, test the paired gain, move ``alias`` (compare-and-set).
+
+    ``alias`` ``challenger`` (canary rollouts): a winning candidate is set as the challenger
+    (the canary bakes it, ml.canary), not as the champion; a first version becomes both; a
+    candidate arriving while another challenger still bakes is rejected."""
     from mlflow.exceptions import MlflowException
 
     y = holdout[spec.target].to_numpy()
@@ -448,7 +487,29 @@ def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, hol
                 "promotion.champion_value": "", "promotion.champion_version": "",
                 "promotion.basis": "no champion"}
         client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
+        if alias != CHAMPION_ALIAS:
+            client.set_registered_model_alias(model_name, alias, version)
         return True, reason, version, tags
+    if champion.version == version and resumed:
+        # The attempt before the restart moved the alias and died before recording why.
+        reason = f"version {version} became {CHAMPION_ALIAS} in the attempt before the restart"
+        tags = {**base, "promotion.decision": "promoted", "promotion.reason": reason,
+                "promotion.champion_value": "", "promotion.champion_version": "",
+                "promotion.basis": "resumed from checkpoint"}
+        return True, reason, version, tags
+    if alias != CHAMPION_ALIAS:
+        try:
+            baking = client.get_model_version_by_alias(model_name, alias).version
+        except MlflowException as exc:
+            if not is_no_champion(exc):
+                raise PromotionAborted(f"cannot read {model_name}@{alias}: {_line(exc)}") from None
+            baking = champion.version
+        if baking != champion.version:
+            reason = f"{alias} v{baking} is still in its canary; version {version} not considered"
+            return False, reason, champion.version, {
+                **base, "promotion.decision": "rejected", "promotion.reason": reason,
+                "promotion.champion_value": "", "promotion.champion_version": champion.version,
+                "promotion.basis": "canary in progress"}
     if champion.version == version:
         raise PromotionAborted(f"version {version} already holds {CHAMPION_ALIAS}")
     champ_pred = _score_champion(client, model_name, champion, spec, x_hold)
@@ -472,6 +533,11 @@ def _gate_locked(client: Any, spec: TaskSpec, model_name: str, version: str, hol
             raise PromotionAborted(
                 f"{CHAMPION_ALIAS} moved from v{champion.version} to v{now} during the gate; not overwritten"
             )
+        if alias != CHAMPION_ALIAS:
+            client.set_registered_model_alias(model_name, alias, version)
+            tags.update({"promotion.decision": alias, "canary.champion_version": champion.version,
+                         "canary.started": repr(time.time())})
+            return False, reason, champion.version, tags
         client.set_registered_model_alias(model_name, CHAMPION_ALIAS, version)
         return True, reason, version, tags
     return False, reason, champion.version, tags
@@ -493,6 +559,9 @@ def train(
     data_source: str | None = None,
     job_key: str | None = None,
     stale_after_s: float = 6 * 3600.0,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    alias: str = CHAMPION_ALIAS,
+    skip_duplicate_data: bool = False,
 ) -> TrainResult:
     """Run the training steps in the module docstring and return what happened.
 
@@ -504,7 +573,14 @@ def train(
     these rows (features + target, e.g. recent labelled traffic) instead of the task's
     generator; ``data_source`` names where they came from (logged with the dataset input).
     ``job_key`` identifies one job across retries (default: ``ML_JOB_KEY``, SageMaker's
-    ``TRAINING_JOB_NAME``, Azure ML's ``AZUREML_RUN_ID``).
+    ``TRAINING_JOB_NAME``, Azure ML's ``AZUREML_RUN_ID``). ``checkpoint_dir`` (default:
+    ``ML_CHECKPOINT_DIR``, or ``/opt/ml/checkpoints`` in a SageMaker job) keeps the fit, the run
+    and the registered version (``ml.checkpoint``): a restarted job resumes from there and
+    registers exactly once. ``alias`` is what a winning
+    candidate gets: ``champion`` (default) or ``challenger`` for a canary rollout (ml.canary).
+    ``skip_duplicate_data`` (the retraining pipeline): when a version of ``model_name`` was
+    trained on exactly these rows (same MLflow dataset digest, tag ``ml.data_digest``), nothing
+    is fitted or registered and the result's decision is ``skipped``.
     """
     from mlflow.models import infer_signature
 
@@ -535,7 +611,17 @@ def train(
     n = _TOTAL_STEPS
 
     experiment_id = _experiment_id(client, experiment or model_name)
-    _recover(client, experiment_id, model_name, job_key, stale_after_s)
+    ckpt_root = _checkpoint_dir(checkpoint_dir)
+    ckpt = None if ckpt_root is None else Checkpoint(ckpt_root, fingerprint(
+        task=spec.name, model_name=model_name, rows=rows, seed=seed, test_size=test_size,
+        params=dict(params or {}), data=data, job_key=job_key, experiment=experiment or model_name))
+    resume_version, resume_run, keep, dead_runs = _resume_point(client, model_name, ckpt)
+    _recover(client, experiment_id, model_name, job_key, stale_after_s, keep=keep, dead_runs=dead_runs)
+    if resume_version is not None:
+        decided = _decided(client, model_name, resume_version, resume_run, spec)
+        if decided is not None:
+            log.info("%s", decided.reason)
+            return decided
     done = _finished_result(client, experiment_id, model_name, job_key, spec)
     if done is not None:
         log.info("%s", done.reason)
@@ -554,12 +640,26 @@ def train(
     else:
         frame = exclude_keys(data, holdout, spec.key_columns)
         source = data_source or "caller-supplied frame"
+    digest = _digest(frame, spec)
+    if skip_duplicate_data:
+        same = _version_with_digest(client, model_name, digest)
+        if same is not None:
+            reason = (f"version {same} of {model_name} was trained on exactly these {len(frame)} rows "
+                      f"(dataset digest {digest}); no duplicate version registered")
+            log.info("%s", reason)
+            return TrainResult("", model_name, same, False, spec.gate_metric, float("nan"), None,
+                               reason, model_uri=f"models:/{model_name}/{same}", decision="skipped")
     t1 = _step(2, n, f"splitting {len(frame)} rows (held-out rows of {model_name} excluded)")
     split = spec.split(frame, test_size, seed)
     pipeline = spec.build(seed, dict(params or {}))
     with thread_limits(len(split.x_train)):
-        t2 = _step(3, n, f"fitting {type(pipeline[-1]).__name__} on {len(split.x_train)} rows")
-        pipeline.fit(split.x_train, split.y_train)
+        t2 = _step(3, n, f"fitting {type(pipeline[-1]).__name__} on {len(split.x_train)} rows"
+                   + ("" if ckpt is None else f" (checkpoints in {ckpt.root})"))
+        if resume_version is not None:
+            log.info("      resuming: version %s (run %s) is registered; fitting skipped", resume_version, resume_run)
+            pipeline = ckpt.load_model()
+        else:
+            pipeline = _fit_checkpointed(pipeline, split.x_train, split.y_train, ckpt)
         t3 = _step(4, n, f"evaluating on {len(split.x_test)} own test rows and {len(holdout)} frozen held-out rows")
         metrics = spec.evaluate(split.y_test.to_numpy(), pipeline.predict(split.x_test))
         x_hold = holdout[list(spec.features)].astype(split.x_train.dtypes.to_dict())
@@ -569,32 +669,105 @@ def train(
         log.info("      %s", ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
         timings = {"load_seconds": t1 - t0, "split_seconds": t2 - t1, "fit_seconds": t3 - t2}
 
+    if resume_version is not None:
+        _step(5, n, f"resuming run {resume_run} (logged before the restart)")
+        _step(6, n, f"version {resume_version} of {model_name!r} was registered before the restart")
+        run_id, version = resume_run, resume_version
+        client.set_tag(run_id, "ml.heartbeat", repr(time.time()))
+        client.set_tag(run_id, "ml.resumed", "true")
+    else:
+        run_id, version = _log_and_register(
+            client, n, uri, experiment_id, spec, pipeline, split, metrics, timings, rows, seed, frame,
+            source, holdout, model_name, holdout_version, holdout_run, job_key, ckpt, digest)
+    return _decide(client, spec, model_name, version, run_id, holdout, x_hold, hold_pred, gate, job_key,
+                   hold_metrics, metrics, ckpt, resumed=resume_version is not None, alias=alias)
+
+
+def _resume_point(client: Any, model_name: str, ckpt: Checkpoint | None
+                  ) -> tuple[str | None, str | None, frozenset[str], dict[str, str]]:
+    """(version to resume at the gate, its run, runs to keep, runs to mark FAILED) from the
+    checkpoint: a run that registered a version resumes; one that did not is dead."""
+    if ckpt is None or not ckpt.state.get("run_id"):
+        return None, None, frozenset(), {}
+    run_id = ckpt.state["run_id"]
+    found = [mv for mv in client.search_model_versions(f"run_id = '{run_id}'") if mv.name == model_name]
+    if not found:
+        return None, None, frozenset(), {run_id: "killed before it registered a version; the restart logs a new run"}
+    mv = found[0]
+    if (mv.tags or {}).get("promotion.decision") in ("abandoned", "aborted"):
+        return None, None, frozenset(), {}
+    return str(mv.version), run_id, frozenset({run_id}), {}
+
+
+def _decided(client: Any, model_name: str, version: str, run_id: str, spec: TaskSpec) -> TrainResult | None:
+    """The result recorded on ``version`` when its gate already decided (a restart after the
+    decision): the run is finished if the kill came before that; nothing is registered."""
+    tags = client.get_model_version(model_name, version).tags or {}
+    decision = tags.get("promotion.decision")
+    if decision not in ("promoted", "rejected"):
+        return None
+    run = client.get_run(run_id)
+    for key in PROMOTION_TAGS:
+        if key in tags and run.data.tags.get(key) != tags[key]:
+            client.set_tag(run_id, key, tags[key])
+    if run.info.status != "FINISHED":
+        client.set_terminated(run_id, "FINISHED")
+    return TrainResult(
+        run_id=run_id, model_name=model_name, version=version, promoted=decision == "promoted",
+        metric_name=spec.gate_metric,
+        metric_value=float(run.data.metrics.get(f"holdout_{spec.gate_metric}", float("nan"))),
+        champion_version=tags.get("promotion.champion_after") or None,
+        reason=f"version {version} was decided before the restart: {tags.get('promotion.reason', '')}",
+        model_uri=f"models:/{model_name}/{version}", decision="already done",
+    )
+
+
+def _log_and_register(client: Any, n: int, uri: str, experiment_id: str, spec: TaskSpec, pipeline: Any,
+                      split: Split, metrics: dict[str, float], timings: dict[str, float], rows: int | None,
+                      seed: int, frame: pd.DataFrame, source: str, holdout: pd.DataFrame, model_name: str,
+                      holdout_version: str, holdout_run: str, job_key: str, ckpt: Checkpoint | None,
+                      digest: str) -> tuple[str, str]:
+    """Steps 5-6: a new run with everything logged, and a new version; (run id, version)."""
     _step(5, n, f"logging run to {uri}")
     run = client.create_run(
         experiment_id, tags={**lineage_tags(seed, job_key), "ml.model_name": model_name,
                              "ml.heartbeat": repr(time.time())},
     )
     run_id = run.info.run_id
+    if ckpt is not None:
+        ckpt.mark("logging", run_id=run_id)
     try:
         _log_run(client, run_id, spec, pipeline, split, {**metrics, **timings}, rows, seed,
                  frame, source, holdout, f"{model_name}-holdout-v{holdout_version}", holdout_run)
         _step(6, n, f"registering a new version of {model_name!r}")
         mv = client.create_model_version(
             model_name, source=f"{run.info.artifact_uri}/{MODEL_ARTIFACT}", run_id=run_id,
-            tags={"ml.drift_reference": f"{MODEL_ARTIFACT}/{REFERENCE_IN_MODEL}", "ml.task": spec.name},
+            tags={"ml.drift_reference": f"{MODEL_ARTIFACT}/{REFERENCE_IN_MODEL}", "ml.task": spec.name,
+                  DATA_DIGEST_TAG: digest},
         )
         version = str(mv.version)
+        if ckpt is not None:
+            ckpt.mark("registered", run_id=run_id, version=version)
         client.set_tag(run_id, "ml.version", version)
         client.set_tag(run_id, "ml.heartbeat", repr(time.time()))
     except BaseException:
         client.set_terminated(run_id, "FAILED")
         raise
+    return run_id, version
+
+
+def _decide(client: Any, spec: TaskSpec, model_name: str, version: str, run_id: str, holdout: pd.DataFrame,
+            x_hold: pd.DataFrame, hold_pred: np.ndarray, gate: GateConfig, job_key: str,
+            hold_metrics: dict[str, float], metrics: dict[str, float], ckpt: Checkpoint | None,
+            resumed: bool, alias: str = CHAMPION_ALIAS) -> TrainResult:
+    """Step 7: the gate under the lock, the decision recorded on the version and the run."""
+    n = _TOTAL_STEPS
 
     _step(7, n, f"promotion gate on {spec.gate_metric} for version {version} ({gate.test}, alpha={gate.alpha})")
     try:
         with PromotionLock(client, model_name, ttl_s=gate.lock_ttl_s, wait_s=gate.lock_wait_s, job=job_key):
             promoted, reason, champion_version, tags = _gate_locked(
-                client, spec, model_name, version, holdout, x_hold, hold_pred, gate
+                client, spec, model_name, version, holdout, x_hold, hold_pred, gate, resumed=resumed, alias=alias
             )
     except (PromotionAborted, Exception) as exc:
         why = exc if isinstance(exc, PromotionAborted) else PromotionAborted(_line(exc))
@@ -615,6 +788,8 @@ def train(
         client.set_model_version_tag(model_name, version, key, value)
         client.set_tag(run_id, key, value)
     client.set_terminated(run_id, "FINISHED")
+    if ckpt is not None:
+        ckpt.mark("done", run_id=run_id, version=version, decision=tags["promotion.decision"])
     log.info("      %s: %s", tags["promotion.decision"], reason)
     return TrainResult(
         run_id=run_id,

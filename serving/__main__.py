@@ -29,7 +29,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"usage: python -m serving [serve]   (configure with SERVING_* variables), got {args}")
 
     from serving.contract import PROMETHEUS_MULTIPROC_DIR_ENV
-    from serving.settings import ServingSettings
 
     settings = load_settings()
     if settings.workers > 1:

@@ -15,9 +15,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from serving.errors import install_error_handlers
+from serving.contract import PREDICT_PATH, SAGEMAKER_INVOCATIONS_PATH
+from serving.errors import ServerBusy, error_response, install_error_handlers
 from serving.metrics import UNMATCHED_ROUTE, Metrics
 from serving.model import ModelSource
+from serving.probes import ProbeListener
 from serving.routes import ROUTERS
 from serving.service import InferenceService
 from serving.settings import ServingSettings
@@ -69,6 +71,28 @@ class MetricsMiddleware:
         return scope["path"] if scope.get("path") in self.static_paths else UNMATCHED_ROUTE
 
 
+class AdmissionMiddleware:
+    """Refuses scoring requests while admission control is full, before routing and before the
+    body is read: a refusal costs the event loop a few microseconds, so a client that retries
+    at once (a load generator ignoring Retry-After) cannot crowd out the requests in flight.
+    The route checks once more right before decoding (``InferenceService.predict_body``)."""
+
+    def __init__(self, app: Any, service: InferenceService, paths: frozenset[str]) -> None:
+        self.app = app
+        self.service = service
+        self.paths = paths
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
+            try:
+                self.service.admit()
+            except ServerBusy as busy:
+                response = error_response(busy)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: ServingSettings | None = None, *, source: ModelSource | None = None) -> FastAPI:
     settings = settings or ServingSettings()  # type: ignore[call-arg]  (reads SERVING_*)
     metrics = Metrics()
@@ -76,10 +100,18 @@ def create_app(settings: ServingSettings | None = None, *, source: ModelSource |
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        probes = None
+        if settings.probe_port:
+            probes = ProbeListener(settings.host, settings.probe_port, service.readiness)
+            app.state.probes = probes
         await service.start()
+        if probes is not None:
+            probes.start()
         try:
             yield
         finally:
+            if probes is not None:
+                await probes.stop()
             await service.stop()
 
     app = FastAPI(
@@ -96,7 +128,10 @@ def create_app(settings: ServingSettings | None = None, *, source: ModelSource |
     install_error_handlers(app)
     static = frozenset(p for p in (app.openapi_url, app.docs_url, app.redoc_url,
                                    app.swagger_ui_oauth2_redirect_url) if p)
-    app.add_middleware(MetricsMiddleware, metrics=metrics, static_paths=static)
+    scoring = frozenset((PREDICT_PATH, SAGEMAKER_INVOCATIONS_PATH))
+    app.add_middleware(AdmissionMiddleware, service=service, paths=scoring)
+    # refused before routing: MetricsMiddleware labels them by their path, which is the route
+    app.add_middleware(MetricsMiddleware, metrics=metrics, static_paths=static | scoring)
     _install_model_openapi(app, service)
     return app
 

@@ -71,6 +71,13 @@ class ModelNotReady(ServingError):
     code = "model_not_ready"
 
 
+class ServerBusy(ServingError):
+    """Admission control: more rows are in flight than ``SERVING_MAX_INFLIGHT_ROWS`` (retry)."""
+
+    status_code = 503
+    code = "server_busy"
+
+
 class PredictionFailed(ServingError):
     """The model failed on input it should accept: a server fault."""
 
@@ -103,7 +110,10 @@ def validation_details(errors: list[dict[str, Any]], limit: int = 20) -> list[di
 def error_response(error: ServingError) -> Any:
     from starlette.responses import JSONResponse
 
-    headers = {"Retry-After": "5"} if isinstance(error, ModelNotReady) else None
+    headers = (
+        {"Retry-After": "5"} if isinstance(error, ModelNotReady)
+        else {"Retry-After": "1"} if isinstance(error, ServerBusy) else None
+    )
     return JSONResponse(error.body(), status_code=error.status_code, headers=headers)
 
 
@@ -115,7 +125,7 @@ def install_error_handlers(app: Any) -> None:
     from starlette.responses import JSONResponse
 
     async def on_serving_error(request: Request, exc: ServingError) -> Any:
-        if exc.status_code >= 500:
+        if exc.status_code >= 500 and not isinstance(exc, ServerBusy):  # busy: counted in metrics, not logged per request
             log.error("%s %s: %s", request.method, request.url.path, exc.message)
         return error_response(exc)
 

@@ -35,7 +35,9 @@ import pandas as pd
 from serving.batching import MicroBatcher
 from serving.drift import DriftMonitor
 from serving.contract import STATUS_AWAITING_MODEL
-from serving.errors import ModelLoadError, ModelNotFound, ModelNotReady, ModelRejectedInput, PredictionFailed, ServingError
+from serving.errors import (
+    ModelLoadError, ModelNotFound, ModelNotReady, ModelRejectedInput, PredictionFailed, ServerBusy, ServingError,
+)
 from serving.metrics import Metrics
 from serving.model import ModelSource, ServedModel, clear_downloads, default_download_dir, load_model
 from serving.protocols import decode_invocation
@@ -47,10 +49,11 @@ _FIRST_LOAD_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 #: A version that failed to load is not downloaded again for 30 s, doubling to an hour.
 _FAILED_VERSION_BACKOFF_S = (30.0, 3600.0)
 #: Model calls up to this many rows run on the event loop (fastest for small batches); larger
-#: ones, and the decoding of bodies larger than _INLINE_MAX_BYTES, in worker threads, so the
-#: event loop (and with it the health probes) never waits behind a long CPU-bound step.
+#: ones in the inference thread. Request bodies are decoded and validated on the event loop:
+#: a decode thread only competed with the loop for the GIL (no overlap is possible) and every
+#: hand-off back to the loop then waited out the other thread's switch interval (profiled:
+#: issue 18, defect 5). What bounds the loop's work is admission (``max_inflight_rows``).
 _INLINE_MAX_ROWS = 64
-_INLINE_MAX_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,8 @@ class InferenceService:
         #: version -> (failed attempts, monotonic time before which it is not retried)
         self._failed: dict[str, tuple[int, float]] = {}
         self._inference: ThreadPoolExecutor | None = None
-        self._decode: ThreadPoolExecutor | None = None
+        self.inflight_rows = 0  # rows admitted and not yet answered (admission control)
+        self.rejected = 0  # requests refused by admission control
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -85,7 +89,6 @@ class InferenceService:
         _limit_native_threads(self.settings.predict_threads)
         await asyncio.to_thread(clear_downloads, self.download_dir)
         self._inference = ThreadPoolExecutor(1, thread_name_prefix="serving-inference")
-        self._decode = ThreadPoolExecutor(1, thread_name_prefix="serving-decode")
         self._batcher = MicroBatcher(
             self._run_batch,
             self._inference,
@@ -110,9 +113,8 @@ class InferenceService:
         self._tasks = []
         if self._batcher is not None:
             await self._batcher.stop()
-        for pool in (self._inference, self._decode):
-            if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
+        if self._inference is not None:
+            self._inference.shutdown(wait=False, cancel_futures=True)
 
     @property
     def ready(self) -> bool:
@@ -212,6 +214,16 @@ class InferenceService:
         log.info("serving %s version %s%s", new.ref.name, new.ref.version,
                  f" (was {old.ref.version})" if old else "")
 
+    def readiness(self) -> tuple[int, dict[str, Any]]:
+        """(status, body) of /health/ready and /ping, on the main port and the probe port."""
+        model = self.model
+        if model is not None:
+            return 200, {"status": "ready", "model_version": model.ref.version}
+        if self.awaiting:
+            return 200, {"status": STATUS_AWAITING_MODEL, "model_version": None, "reason": self.awaiting}
+        last = self.last_error
+        return 503, {"status": "loading", "model_version": None, "reason": last["error"] if last else None}
+
     def model_status(self) -> dict[str, Any]:
         return {
             "loaded": self.model is not None,
@@ -239,28 +251,37 @@ class InferenceService:
             raise ModelNotReady(f"no model is loaded yet from {self.source.uri}" + detail)
         return model
 
-    async def _decoded(self, fn: Any, body: bytes, *args: Any) -> Any:
-        """Decode + validate inline for small bodies, in the decode thread for large ones."""
-        if len(body) <= _INLINE_MAX_BYTES or self._decode is None:
-            return fn(body, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._decode, fn, body, *args)
+    def admit(self) -> None:
+        """Admission control: refuse (503, Retry-After) while ``max_inflight_rows`` rows are
+        admitted and unanswered. Called before a body is read (``AdmissionMiddleware``), and
+        again right before it is decoded (no await in between, so at most one request
+        overshoots the bound)."""
+        if self.inflight_rows >= self.settings.max_inflight_rows:
+            self.rejected += 1
+            raise ServerBusy(
+                f"server busy: {self.inflight_rows} rows in flight, at most "
+                f"{self.settings.max_inflight_rows} (SERVING_MAX_INFLIGHT_ROWS); retry shortly"
+            )
 
     async def predict_body(self, body: bytes) -> Prediction:
         """A /predict body: decode + validate with the served model's schema, then predict."""
         model = self.current()
-        rows = await self._decoded(model.schema.parse_predict_body, body)
+        self.admit()
+        rows = model.schema.parse_predict_body(body)
         return await self.predict_rows(rows, model)
 
     async def predict_invocation(self, body: bytes, content_type: str | None) -> Prediction:
         """An /invocations body (MLflow scoring protocol), validated by the served model."""
         model = self.current()
-        rows = await self._decoded(decode_invocation, body, content_type, model.schema)
+        self.admit()
+        rows = decode_invocation(body, content_type, model.schema)
         return await self.predict_rows(rows, model)
 
     async def predict_rows(self, rows: list[dict[str, Any]], model: ServedModel) -> Prediction:
         """Predict ``rows`` with ``model``, the model that validated them (even if another
         version was swapped in meanwhile); the answer names it."""
         assert self._batcher is not None, "service not started"
+        self.inflight_rows += len(rows)
         try:
             out = await self._batcher.submit(rows, model)
         except ServingError:
@@ -269,6 +290,8 @@ class InferenceService:
             raise ModelRejectedInput(f"the model rejected the input: {exc}") from None
         except Exception as exc:
             raise PredictionFailed(f"prediction failed: {type(exc).__name__}: {exc}") from exc
+        finally:
+            self.inflight_rows -= len(rows)
         return Prediction(out, model)
 
     def _run_batch(self, rows: list[dict[str, Any]], model: ServedModel) -> np.ndarray:

@@ -30,6 +30,14 @@ class ServingSettings(BaseSettings):
     )
     host: str = Field(default="0.0.0.0", description="Bind address (containers listen on all).")
     port: int = Field(default=DEFAULT_PORT, ge=1, le=65535, description="8080 is what SageMaker calls.")
+    probe_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="A second port, served by its own thread, answering /health/live, /health/ready "
+        "and /ping only (never queued behind inference). The Kubernetes Deployment points its "
+        "probes at it. Unset: the probes are served on the main port only.",
+    )
     workers: int = Field(
         default=1,
         ge=1,
@@ -41,6 +49,13 @@ class ServingSettings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024, description="Largest request body; more is a 413."
+    )
+    max_inflight_rows: int = Field(
+        default=8_192,
+        ge=1,
+        description="Admission control: most rows admitted and not yet answered. A request that "
+        "arrives beyond it is answered 503 with Retry-After before its body is decoded, so the "
+        "server accepts only the load it can answer and the probes keep answering.",
     )
     microbatch_max_rows: int = Field(
         default=4_096,
@@ -103,6 +118,8 @@ class ServingSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> ServingSettings:
+        if self.probe_port is not None and self.probe_port == self.port:
+            raise ValueError(f"probe_port ({self.probe_port}) must differ from port ({self.port})")
         if self.drift_min_rows > self.drift_window:
             raise ValueError(
                 f"drift_min_rows ({self.drift_min_rows}) must not exceed drift_window ({self.drift_window})"

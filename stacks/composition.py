@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, TypedDict, cast
 
 import pulumi
 from components.base import ArgsError
@@ -22,6 +22,8 @@ from components import (
     TrainingPlatform,
 )
 
+from components.kubernetes.monitoring import in_cluster_prometheus_url
+
 from .config import PROJECT, ConfigError, StackSettings, option_keys
 
 #: Top-level component arguments that carry one stack config key under another name, by concern
@@ -32,15 +34,30 @@ ARG_KEYS: dict[str, dict[str, str]] = {
     "cluster": {},
     "registry": {},
     "images": {"platform": "imagePlatform"},
-    "training": {},
+    "training": {"runtime": "servingRuntime", "retrain_schedule": "trainingSchedule",
+                 "retrain_task": "trainingTask", "retrain_data_uri": "trainingDataUri"},
     "inference": {
         "runtime": "servingRuntime", "image": "servingImage", "image_pull_policy": "servingImagePullPolicy",
         "min_replicas": "servingMinReplicas", "max_replicas": "servingMaxReplicas",
         "cpu_request": "servingCpuRequest", "memory_request": "servingMemoryRequest",
         "cpu_limit": "servingCpuLimit", "memory_limit": "servingMemoryLimit",
+        "retrain_schedule": "trainingSchedule", "retrain_drift_schedule": "driftCheckSchedule",
+        "retrain_task": "trainingTask", "retrain_data_uri": "trainingDataUri",
     },
     "monitoring": {"runtime": "servingRuntime", "retention_days": "logRetentionDays"},
 }
+
+
+class _Common(TypedDict):
+    """The arguments every component takes from the stack."""
+
+    target: str
+    environment: str
+    tags: Mapping[str, str]
+
+
+class _Data(TypedDict):
+    protect_data: bool
 
 
 def config_key(settings: StackSettings, concern: str, path: str) -> str | None:
@@ -74,7 +91,7 @@ def _reported_as_config(settings: StackSettings, concern: str) -> Iterator[None]
 def _project_root() -> str:
     """The checkout the images are built from: where Pulumi.yaml is (the engine knows; under
     mocks, the directory above this package, or the working directory's nearest ancestor)."""
-    candidates = [pulumi.get_root_directory(), Path(__file__).resolve().parent.parent,
+    candidates: list[str | Path | None] = [pulumi.get_root_directory(), Path(__file__).resolve().parent.parent,
                   *(p for p in (Path.cwd(), *Path.cwd().parents))]
     for candidate in candidates:
         if candidate and (Path(candidate) / "Pulumi.yaml").is_file():
@@ -95,8 +112,8 @@ def resolve_chart_path(value: str) -> str:
 def build_platform(settings: StackSettings) -> dict[str, Any]:
     """Declare the whole platform; returns the stack outputs."""
     s = settings
-    common = {"target": s.target, "environment": s.environment, "tags": s.tags}
-    data = {"protect_data": s.protect_data}
+    common: _Common = {"target": s.target, "environment": s.environment, "tags": s.tags}
+    data: _Data = {"protect_data": s.protect_data}
 
     with _reported_as_config(s, "network"):
         network = Network(
@@ -127,7 +144,8 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 **s.cloud_args("cluster", network=network),
             },
         )
-    on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
+    # The Cluster keeps its provider a Resource (components/base.py), declared as an Output for the schema.
+    on_cluster = pulumi.ResourceOptions(providers=[cast(pulumi.ProviderResource, cluster.provider)])
     with _reported_as_config(s, "registry"):
         registry = Registry(
             "registry",
@@ -155,7 +173,8 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "docker_host": s.docker_host,
                 "docker_cert_path": s.docker_cert_path,
                 # Minikube's daemon names itself after its node: the profile, i.e. the context
-                **({"docker_daemon_name": s.kube_context} if s.target == "local" else {}),
+                # (None elsewhere: the component drops it).
+                "docker_daemon_name": s.kube_context if s.target == "local" else None,
             },
         )
         if s.build_images
@@ -172,6 +191,14 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "private_subnet_ids": network.private_subnet_ids,
                 "repository_urls": registry.repository_urls,
                 "registry_id": registry.registry_id,
+                # Retraining schedule of the managed runtimes (kubernetes: see inference below).
+                "runtime": s.serving_runtime,
+                "retrain_schedule": s.training_schedule,
+                "retrain_task": s.training_task,
+                "retrain_data_uri": s.training_data_uri,
+                "retrain_cooldown_minutes": s.retrain_cooldown_minutes,
+                "training_image": images.training_image if images else "",
+                "model_uri": s.model_uri,
                 **s.cloud_args("training", network=network),
             },
             opts=on_cluster,
@@ -193,6 +220,17 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "memory_request": s.serving_memory_request,
                 "cpu_limit": s.serving_cpu_limit,
                 "memory_limit": s.serving_memory_limit,
+                # Continuous training (runtime kubernetes: CronJobs and the canary).
+                "training_image": images.training_image if images else "",
+                "retrain_schedule": s.training_schedule,
+                "retrain_drift_schedule": s.drift_check_schedule,
+                "retrain_task": s.training_task,
+                "retrain_data_uri": s.training_data_uri,
+                "retrain_cooldown_minutes": s.retrain_cooldown_minutes,
+                "canary_bake_minutes": s.canary_bake_minutes,
+                "prometheus_url": in_cluster_prometheus_url(s.target, "monitoring", cluster.namespace),
+                "error_rate": s.error_rate,
+                "latency_p99_seconds": s.latency_p99_seconds,
                 **s.cloud_args("inference", network=network, cluster=cluster, training=training),
             },
             opts=on_cluster,
@@ -243,7 +281,7 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
         "prometheus_url": monitoring.prometheus_url,
         "cloudwatch_namespace": monitoring.cloudwatch_namespace,
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id,
-        **s.cloud_exports(),
+        **s.cloud_exports(training=training),
     }
     # Target-specific outputs are absent where they do not apply (components/base.py ONLY_ON).
     return {key: value for key, value in outputs.items() if value is not None}

@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict, cast
 
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,6 +24,14 @@ from components.targets import RUNTIMES, missing_extra
 
 PROJECT = "mlops-platform"
 
+
+
+class CloudBlocks(TypedDict, total=False):
+    """The per-target options block of a component's arguments (only the stack's target's is
+    set); the component validates its contents (components/spec.py)."""
+
+    aws: Any
+    azure: Any
 
 class ConfigError(pulumi.RunError):
     """Bad stack configuration: one line, naming the key, the value and what is allowed."""
@@ -107,6 +115,13 @@ class CoreSettings(_Base):
     latency_p99_seconds: Annotated[float, Field(gt=0, le=60)] = 0.25
     error_rate: Annotated[float, Field(gt=0, le=1)] = 0.02
     drift_p_value: Annotated[float, Field(gt=0, le=0.5)] = 0.01
+    # Continuous training (components/kubernetes/retrain.py, components/aws|azure/schedule.py).
+    training_schedule: str = ""
+    drift_check_schedule: str = ""
+    training_task: Literal["demand", "iris"] = "demand"
+    training_data_uri: str = ""
+    retrain_cooldown_minutes: Annotated[int, Field(ge=0, le=100_000)] = 60
+    canary_bake_minutes: Annotated[int, Field(ge=0, le=1440)] = 0
     build_images: bool = True
     image_platform: Literal["linux/amd64", "linux/arm64"] = "linux/amd64"
     docker_host: str = ""
@@ -121,6 +136,16 @@ class CoreSettings(_Base):
             net = None
         if net is None or net.version != 4 or not 16 <= net.prefixlen <= 24:
             raise ValueError("an IPv4 network in CIDR form with a /16 to /24 prefix, e.g. 10.40.0.0/16")
+        return value
+
+    @field_validator("training_schedule", "drift_check_schedule")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from components.kubernetes.retrain import CRON_HELP, cron_error
+
+        why = cron_error(value)
+        if why:
+            raise ValueError(f"{CRON_HELP}; {value!r} {why}")
         return value
 
     @field_validator("serving_image")
@@ -208,7 +233,8 @@ _CLOUD_OPTIONS = {"local": _local_options, "aws": _aws_options, "azure": _azure_
 #: Which module adds outputs of earlier components to those options (optional per cloud).
 _CLOUD_WIRING = {"aws": _aws_wiring, "azure": _azure_wiring}
 #: Which module adds cloud-only stack outputs (optional per cloud).
-_CLOUD_EXPORTS = {"aws": _aws_exports, "azure": _azure_exports}
+#: Each takes (settings, **upstream components); azure's exports need no component.
+_CLOUD_EXPORTS = {"aws": _aws_exports, "azure": lambda settings, **_: _azure_exports(settings)}
 
 
 class StackSettings(CoreSettings, AwsSettings, AzureSettings):
@@ -241,7 +267,7 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
 
         return standard_tags(self.environment, self.owner, self.cost_center)
 
-    def cloud_args(self, concern: str, **upstream: Any) -> dict[str, Any]:
+    def cloud_args(self, concern: str, **upstream: Any) -> "CloudBlocks":
         """``{"<target>": {...}}``: the component's options block of the stack's target (empty
         blocks are left out).
 
@@ -258,12 +284,13 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
                 args.update(wiring(concern, upstream))
         except ModuleNotFoundError as exc:
             raise missing_extra(self.target, exc) from None
-        return {self.target: args} if args else {}
+        return cast(CloudBlocks, {self.target: args} if args else {})
 
-    def cloud_exports(self) -> dict[str, Any]:
-        """Stack outputs only the current cloud has (e.g. ``aws_region``), else ``{}``."""
+    def cloud_exports(self, **upstream: Any) -> dict[str, Any]:
+        """Stack outputs only the current cloud has (e.g. ``aws_region``), else ``{}``;
+        ``upstream`` names the built components (aws exports the training jobs' VpcConfig)."""
         exports = _CLOUD_EXPORTS.get(self.target)
-        return exports(self) if exports else {}
+        return exports(self, **upstream) if exports else {}
 
 
 def _allowed(error: Mapping[str, Any]) -> str:
@@ -382,6 +409,12 @@ DESCRIPTIONS: dict[str, str] = {
     "latencyP99Seconds": "Alert threshold: p99 latency in seconds.",
     "errorRate": "Alert threshold: share of 5xx responses.",
     "driftPValue": "Alert threshold: a feature's drift p-value below this.",
+    "trainingSchedule": "Retraining pipeline schedule: 5-field cron in UTC (CronJob / EventBridge / Azure ML schedule); empty is off.",
+    "driftCheckSchedule": "Kubernetes runtime: cron schedule of the drift check that retrains on confirmed drift; empty is off.",
+    "trainingTask": "What the retraining pipeline trains: demand or iris.",
+    "trainingDataUri": "CSV of recent labelled rows the pipeline trains on (path, http(s), runs:/, s3://, azureml://); empty: the task's generator per day.",
+    "retrainCooldownMinutes": "No retraining within this many minutes of the newest model version.",
+    "canaryBakeMinutes": "Kubernetes runtime: minutes a new candidate serves as the challenger canary before promotion or rollback; 0 is no canary.",
     "buildImages": "Build and publish the serving and training images from this checkout (false: deploy servingImage as given).",
     "imagePlatform": "Platform the images are built for: linux/amd64 (EKS/AKS nodes, SageMaker, AML) or linux/arm64.",
     "dockerHost": "local: Minikube's Docker daemon, the DOCKER_HOST of `minikube docker-env` (empty: the ambient DOCKER_HOST).",
@@ -401,6 +434,7 @@ DESCRIPTIONS: dict[str, str] = {
     "awsSagemakerModelDataKey": "aws, servingRuntime sagemaker: model.tar.gz key in the artifact bucket.",
     "awsSagemakerDataCapturePercent": "aws, servingRuntime sagemaker: share of requests captured to S3 (0 = off).",
     "awsSagemakerInvocationsPerInstance": "aws, servingRuntime sagemaker: autoscaling target, invocations per instance per minute.",
+    "awsSagemakerRolloutInstanceCount": "aws, servingRuntime sagemaker: instances of a new endpoint configuration (0 = servingMinReplicas); set to the current count before changing the instance type.",
     "azureLocation": "azure: region to deploy into.",
     "azureResourceGroup": "azure: resource group of the platform (empty: rg-<project>-<stack>).",
     "azureCreateResourceGroup": "azure: create the resource group (false: adopt an existing one).",

@@ -18,12 +18,10 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from .values import split
+
 ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-
-
-def _csv(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class AwsSettings(BaseModel):
@@ -46,6 +44,7 @@ class AwsSettings(BaseModel):
     )
     aws_sagemaker_data_capture_percent: Annotated[int, Field(ge=0, le=100)] = 0
     aws_sagemaker_invocations_per_instance: Annotated[int, Field(ge=1, le=100000)] = 100
+    aws_sagemaker_rollout_instance_count: Annotated[int, Field(ge=0, le=1000)] = 0
 
     @field_validator("aws_deployer_role_arn")
     @classmethod
@@ -57,7 +56,7 @@ class AwsSettings(BaseModel):
     @field_validator("aws_public_api_cidrs", "aws_api_runner_cidrs")
     @classmethod
     def _cidrs(cls, value: str) -> str:
-        for item in _csv(value):
+        for item in split(value):
             try:
                 net = ipaddress.ip_network(item, strict=True)
             except ValueError:
@@ -69,7 +68,7 @@ class AwsSettings(BaseModel):
     @field_validator("aws_spot_instance_types")
     @classmethod
     def _instance_types(cls, value: str) -> str:
-        if any(not INSTANCE_TYPE.match(item) for item in _csv(value)):
+        if any(not INSTANCE_TYPE.match(item) for item in split(value)):
             raise ValueError("comma-separated EC2 instance types such as m6i.large,m5.large; empty: no spot group")
         return value
 
@@ -98,10 +97,10 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
         "cluster": {
             **common,
             "deployer_role_arn": s.aws_deployer_role_arn,
-            "public_access_cidrs": _csv(s.aws_public_api_cidrs),
-            "api_runner_cidrs": _csv(s.aws_api_runner_cidrs),
-            "api_runner_security_group_ids": _csv(s.aws_api_runner_security_group_ids),
-            "spot_instance_types": _csv(s.aws_spot_instance_types),
+            "public_access_cidrs": split(s.aws_public_api_cidrs),
+            "api_runner_cidrs": split(s.aws_api_runner_cidrs),
+            "api_runner_security_group_ids": split(s.aws_api_runner_security_group_ids),
+            "spot_instance_types": split(s.aws_spot_instance_types),
             "spot_max_count": s.aws_spot_max_count,
             "node_disk_size_gib": s.aws_node_disk_size_gib,
             "log_retention_days": s.log_retention_days,
@@ -111,6 +110,8 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             **common,
             "enable_mlflow": s.aws_enable_mlflow,
             "mlflow_server_size": s.aws_mlflow_server_size,
+            # CI promotes as the deployer role; training jobs never move @champion.
+            "promotion_principal_arns": [s.aws_deployer_role_arn] if s.aws_deployer_role_arn else [],
         },
         "inference": {
             **common,
@@ -118,6 +119,7 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
             "model_data_key": s.aws_sagemaker_model_data_key,
             "data_capture_percent": s.aws_sagemaker_data_capture_percent,
             "invocations_per_instance": s.aws_sagemaker_invocations_per_instance,
+            "rollout_instance_count": s.aws_sagemaker_rollout_instance_count,
         },
         "monitoring": dict(common),
     }
@@ -143,6 +145,9 @@ def component_wiring(concern: str, upstream: Mapping[str, Any]) -> dict[str, Any
     return {}
 
 
-def exports(settings: Any) -> dict[str, pulumi.Input[Any]]:
-    """Stack outputs only aws has (the SageMaker launcher reads ``aws_region``)."""
-    return {"aws_region": settings.aws_region}
+def exports(settings: Any, **upstream: Any) -> dict[str, pulumi.Input[Any]]:
+    """Stack outputs only aws has: ``aws_region``, and from the training backend the launcher's
+    VpcConfig (``training_subnet_ids``, ``training_security_group_ids``) and the promotion
+    role (``promotion_role_arn``)."""
+    training = upstream.get("training")
+    return {"aws_region": settings.aws_region, **dict(getattr(training, "aws_exports", None) or {})}

@@ -99,7 +99,9 @@ def _cluster(args: Args) -> dict[str, Any]:
 
 def _node_group(args: Args) -> dict[str, Any]:
     name = _named(args, "nodeGroupName")
-    return {"arn": _arn("eks", f"nodegroup/{args.inputs.get('clusterName')}/{name}/0", _region(args)), "nodeGroupName": name}
+    return {"arn": _arn("eks", f"nodegroup/{args.inputs.get('clusterName')}/{name}/0", _region(args)), "nodeGroupName": name,
+            # EKS names the group's Auto Scaling group eks-<group>-<uuid>.
+            "resources": [{"autoscalingGroups": [{"name": f"eks-{name}-0123abcd"}]}]}
 
 
 def _launch_template(args: Args) -> dict[str, Any]:
@@ -153,6 +155,8 @@ RESOURCE_OUTPUTS: dict[str, Callable[[Args], dict[str, Any]]] = {
     "aws:ecr/repository:Repository": _repository,
     "aws:eks/cluster:Cluster": _cluster,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
+    # An association made long ago: the plan never waits out the propagation window.
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": lambda args: {"associatedAt": "2026-11-24T00:00:00Z"},
     "aws:sagemaker/model:Model": _sagemaker("model"),
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _sagemaker("endpoint-config"),
     "aws:sagemaker/endpoint:Endpoint": _sagemaker("endpoint"),

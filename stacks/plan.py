@@ -42,7 +42,8 @@ DISCLAIMER = (
 
 
 class RecordingMonitor(MockMonitor):
-    """A MockMonitor that also records parent, dependencies, provider and protect.
+    """A MockMonitor that also records parent, dependencies, provider, protect and the
+    replacement options (deleteBeforeReplace, replaceOnChanges).
 
     RegisterResource runs on worker threads: every record is appended under a lock.
     """
@@ -69,6 +70,9 @@ class RecordingMonitor(MockMonitor):
             },
             "provider": request.provider or None,
             "protect": bool(request.protect),
+            # Replacement options, for tests of how a change rolls out.
+            "delete_before_replace": bool(request.deleteBeforeReplace),
+            "replace_on_changes": list(request.replaceOnChanges),
         }
         with self._lock:
             self.records.append(record)
@@ -168,7 +172,7 @@ def capture(stack: str, overrides: dict[str, Any] | None = None) -> list[dict[st
     with _CAPTURE_LOCK:
         _ensure_event_loop()
         monitor = RecordingMonitor(PlatformMocks())
-        pulumi.runtime.settings.set_root_resource(None)
+        pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset takes None
         pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
         pulumi.runtime.set_all_config(
             {**provider_config(stack, overrides), **{f"{PROJECT}:{k}": v for k, v in config.items()}}

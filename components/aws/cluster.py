@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from ..kubernetes.tenancy import create_tenancy
 from ..tags import kubernetes_labels
+from . import autoscaler
 from .common import AwsContext, allow, service_trust
 from .eks_versions import CALENDAR, SOURCE, in_standard_support
 
@@ -35,6 +36,41 @@ POD_IDENTITY_AGENT = ({"cidr": "169.254.170.23/32"}, {"cidr": "fd00:ec2::23/128"
 POD_IDENTITY_PORT = 80
 #: Managed policies published under a path (IAM: the ARN must carry it).
 MANAGED_PATHS = {"AmazonEBSCSIDriverPolicy": "/service-role/"}
+#: How long a new access policy association may take to reach the API server's authenticator.
+#: EKS answers AssociateAccessPolicy before the authenticator knows the entry; measured at up to
+#: 30 s (gravitational/teleport#49467, "Enroll EKS Cluster from Discover: wait for access
+#: entry": "it can take up to 30s"), so the first Kubernetes call waits out that window.
+ACCESS_PROPAGATION_SECONDS = 45
+
+
+def propagation_wait(associated_at: str | None, now: Any = None) -> float:
+    """Seconds still to wait after an association made at ``associated_at`` (RFC 3339), so the
+    first Kubernetes call is at least :data:`ACCESS_PROPAGATION_SECONDS` after it; 0 for an old
+    association (every later ``up``) or an unknown time. Bounded by the window itself."""
+    import datetime as dt
+
+    if not associated_at:
+        return 0.0
+    try:
+        made = dt.datetime.fromisoformat(associated_at.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if made.tzinfo is None:
+        made = made.replace(tzinfo=dt.timezone.utc)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    elapsed = (now - made).total_seconds()
+    return float(min(ACCESS_PROPAGATION_SECONDS, max(0.0, ACCESS_PROPAGATION_SECONDS - elapsed)))
+
+
+def _after_propagation(config: str, associated_at: str | None) -> str:
+    """The kubeconfig, handed out only once the access entry has had time to propagate (a real
+    ``up`` right after the association was made; never during preview, where it is unknown)."""
+    import time
+
+    wait = propagation_wait(associated_at)
+    if wait and not pulumi.runtime.is_dry_run():
+        time.sleep(wait)
+    return config
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str, role_arn: str = "") -> str:
@@ -117,12 +153,15 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     node_role, node_groups = _nodes(ctx, settings, cluster, before_compute)
     addons = _workload_addons(ctx, cluster, node_groups, before_compute)
 
-    config = pulumi.Output.secret(
-        pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data).apply(
+    # The kubeconfig waits for the admin association to propagate (ACCESS_PROPAGATION_SECONDS):
+    # every Kubernetes resource below takes its provider from it, so none is called before.
+    config: pulumi.Output[str] = pulumi.Output.secret(
+        pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data, admin.associated_at).apply(
             # A caller's provider (assume-role, another account): the kubeconfig assumes the
             # deployer role, the cluster admin, instead of the CLI's ambient credentials.
-            lambda a: kubeconfig(a[0], a[1], a[2], ctx.region,
-                                 ctx.options["deployer_role_arn"] if ctx.from_caller else "")
+            lambda a: _after_propagation(
+                kubeconfig(a[0], a[1], a[2], ctx.region, ctx.options["deployer_role_arn"] if ctx.from_caller else ""),
+                a[3])
         )
     )
     provider = k8s.Provider(
@@ -134,12 +173,18 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     labels = kubernetes_labels(settings.tags)
     tenancy = create_tenancy(name, settings.namespace, labels, component, provider=provider)
     _pod_identity_egress(name, tenancy.name, labels, component, provider)
-    _storage_class(name, labels, component, provider, addons["aws-ebs-csi-driver"])
+    storage = _storage_class(name, labels, component, provider, addons["aws-ebs-csi-driver"])
+    autoscaler.create(ctx, cluster, cluster_name, settings.kubernetes_version, node_groups, provider,
+                      [*before_compute, addons["coredns"]])
+    # Workloads in the namespace (serving, the monitoring release and its volumes) need nodes
+    # and the EBS CSI driver: the namespace output carries those dependencies to them.
+    ready = [*node_groups, addons["aws-ebs-csi-driver"], storage]
+    namespace = pulumi.Output.all(tenancy.name, *[r.urn for r in ready]).apply(lambda a: a[0])
     return {
         "cluster_name": cluster.name,
         "cluster_endpoint": cluster.endpoint,
         "kubeconfig": config,
-        "namespace": tenancy.name,
+        "namespace": namespace,
         "oidc_issuer_url": cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer if ids and ids[0].oidcs else ""),
         "node_identity": node_role.arn,
         "provider": provider,
@@ -190,10 +235,10 @@ def _pod_identity_egress(name: str, namespace: pulumi.Input[str], labels: dict[s
 
 
 def _storage_class(name: str, labels: dict[str, str], component: Any, provider: k8s.Provider,
-                   ebs: pulumi.Resource) -> None:
+                   ebs: pulumi.Resource) -> k8s.storage.v1.StorageClass:
     """The default StorageClass: gp3 through the EBS CSI driver, encrypted. EKS 1.30+ marks
     no class as default, so without it PersistentVolumeClaims (Prometheus) stay Pending."""
-    k8s.storage.v1.StorageClass(
+    return k8s.storage.v1.StorageClass(
         f"{name}-gp3",
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name="gp3-encrypted",
@@ -321,6 +366,8 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster,
         ctx.managed_policy("nodes", role, "AmazonEC2ContainerRegistryPullOnly"),
     ]
     attachments = [*attachments, *before]
+    # Cluster Autoscaler auto-discovery (EKS tags the groups' ASGs the same way).
+    discovery = autoscaler.discovery_tags(ctx.cloud("eks"))
     template = _launch_template(ctx)
     launch = aws.eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str))
     groups = [
@@ -342,13 +389,15 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster,
                 ),
                 update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
                 labels={"mlops-platform/capacity": "on-demand"},
-                tags=ctx.tagged(),
+                tags=ctx.tagged(**discovery),
             ),
             # The cluster autoscaler owns the desired size once the group exists.
             opts=ctx.opts(depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]),
         )
     ]
     spot_types = list(ctx.options["spot_instance_types"])
+    spot_labels = {"mlops-platform/capacity": "spot"}
+    spot_taints = [(SPOT_TAINT, "true", "NO_SCHEDULE")]
     if spot_types:
         groups.append(
             aws.eks.NodeGroup(
@@ -366,14 +415,16 @@ def _nodes(ctx: AwsContext, settings: Any, cluster: aws.eks.Cluster,
                         desired_size=0, min_size=0, max_size=ctx.options["spot_max_count"]
                     ),
                     update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
-                    labels={"mlops-platform/capacity": "spot"},
+                    labels=spot_labels,
                     # Only workloads that tolerate interruption (training jobs) land here.
-                    taints=[aws.eks.NodeGroupTaintArgs(key=SPOT_TAINT, value="true", effect="NO_SCHEDULE")],
-                    tags=ctx.tagged(),
+                    taints=[aws.eks.NodeGroupTaintArgs(key=k, value=v, effect=e) for k, v, e in spot_taints],
+                    tags=ctx.tagged(**discovery),
                 ),
                 opts=ctx.opts(depends_on=attachments, ignore_changes=["scalingConfig.desiredSize"]),
             )
         )
+        # Scale from 0: the autoscaler must know the labels and taint a spot node will have.
+        autoscaler.scale_from_zero_tags(ctx, "spot", groups[-1], spot_labels, spot_taints)
     return role, groups
 
 

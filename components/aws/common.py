@@ -46,7 +46,7 @@ def policy_document(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[st
             return resources
         return [r for item in resources for r in (item if isinstance(item, list) else [item])]
 
-    def render(resolved: list[dict[str, Any]]) -> str:
+    def render(resolved: list[Any]) -> str:
         statements = [{**s, "Resource": flat(s["Resource"])} if "Resource" in s else s for s in resolved]
         kept = [s for s in statements if s.get("Resource") != []]
         return json.dumps({"Version": IAM_VERSION, "Statement": kept})
@@ -178,6 +178,14 @@ class AwsContext:
     @cached_property
     def partition(self) -> pulumi.Output[str]:
         return aws.get_partition_output(opts=self.invoke_opts()).partition
+
+    @property
+    def partition_name(self) -> str:
+        """The partition of this component's region, as plain text (for data that cannot wait for
+        an Output): ``aws-cn`` for cn-*, ``aws-us-gov`` for us-gov-*, else ``aws``."""
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
 
     def arn(self, service: str, resource: str, region: bool = True) -> pulumi.Output[str]:
         """``arn:<partition>:<service>:<region>:<account>:<resource>``."""

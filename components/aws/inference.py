@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Callable
 from typing import Any
 
@@ -45,25 +46,36 @@ def build_kubernetes(ctx: AwsContext, settings: Any) -> dict[str, Any]:
     # The MLflow registry calls model loading makes, when the tracking URI is a SageMaker
     # MLflow ARN (else nothing): read-only, no alias or version changes.
     statements.append(allow(list(MLFLOW_SERVING_ACTIONS), [tracking.apply(lambda t: [t] if t.startswith("arn:") else [])]))
-    ctx.role_policy("serving", role, statements)
+    policy = ctx.role_policy("serving", role, statements)
 
-    objects = create_serving(ctx.name, settings, kubernetes_labels(settings.tags), ctx.component, allow_https_egress=True)
-    aws.eks.PodIdentityAssociation(
+    # The association first, then the pods: a pod started before it gets no credentials from
+    # the Pod Identity agent and never loads a model. create_serving names the ServiceAccount
+    # after the endpoint (checked below); the namespace it receives carries the dependency.
+    association = aws.eks.PodIdentityAssociation(
         f"{ctx.name}-pod-identity",
         aws.eks.PodIdentityAssociationArgs(
             cluster_name=opts["cluster_name"],
             namespace=settings.namespace,
-            service_account=objects.service_account.metadata.apply(lambda m: m.name),
+            service_account=ctx.name,
             role_arn=role.arn,
             tags=ctx.tagged(),
         ),
-        opts=ctx.opts(),
+        opts=ctx.opts(depends_on=[policy]),
     )
+    namespace = pulumi.Output.all(settings.namespace, association.id).apply(lambda a: a[0])
+    objects = create_serving(ctx.name, ChainMap({"namespace": namespace}, settings), kubernetes_labels(settings.tags),
+                             ctx.component, allow_https_egress=True)
+    objects.service_account.metadata.apply(lambda m: _same_account(m.name, ctx.name))
     return {
         "url": objects.url,
         "endpoint_name": objects.deployment.metadata.apply(lambda m: m.name),
         "service_account": objects.service_account.metadata.apply(lambda m: m.name),
     }
+
+
+def _same_account(created: str, associated: str) -> None:
+    if created != associated:  # a serving.py naming change, not a user error
+        raise pulumi.RunError(f"serving ServiceAccount {created!r} is not the associated {associated!r}")
 
 
 RUNTIMES: dict[str, Callable[[AwsContext, Any], dict[str, Any]]] = {

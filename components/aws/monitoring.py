@@ -33,6 +33,9 @@ from .sagemaker_endpoint import SAGEMAKER_NAMESPACE
 #: Where the drift job puts its p-values (dimension ``Endpoint``).
 DRIFT_NAMESPACE = "MLOpsPlatform/Serving"
 PERIOD = 60
+#: The drift job (``python -m ml drift-job``, window ``--window-minutes 60``) publishes one
+#: verdict per run: the alarm judges each hourly point on its own, one period, one datapoint.
+DRIFT_PERIOD = 3600
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,13 @@ class Alarm:
     queries: list[aws.cloudwatch.MetricAlarmMetricQueryArgs]
 
 
-def _metric(query_id: str, namespace: str, metric: str, stat: str, dimensions: Any, return_data: bool = False):
+def _metric(query_id: str, namespace: str, metric: str, stat: str, dimensions: Any, return_data: bool = False,
+            period: int = PERIOD):
     return aws.cloudwatch.MetricAlarmMetricQueryArgs(
         id=query_id,
         return_data=return_data,
         metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
-            namespace=namespace, metric_name=metric, stat=stat, period=PERIOD, dimensions=dimensions
+            namespace=namespace, metric_name=metric, stat=stat, period=period, dimensions=dimensions
         ),
     )
 
@@ -68,9 +72,11 @@ def sagemaker_alarms(settings: Any, dims: Any, drift_dims: Any) -> list[Alarm]:
                aws.cloudwatch.MetricAlarmMetricQueryArgs(
                    id="ratio", expression="IF(invocations > 0, errors / invocations, 0)",
                    label="5xx ratio", return_data=True)]),
-        Alarm("drift", f"a feature's drift p-value below {settings.drift_p_value} for 30 minutes",
-              "LessThanThreshold", settings.drift_p_value, 30,
-              [_metric("drift", DRIFT_NAMESPACE, DRIFT_P_VALUE, "Minimum", drift_dims, return_data=True)]),
+        # One point per drift-job run (hourly): 30 one-minute periods would never all breach.
+        Alarm("drift", f"the drift job's smallest adjusted p-value below {settings.drift_p_value} (hourly)",
+              "LessThanThreshold", settings.drift_p_value, 1,
+              [_metric("drift", DRIFT_NAMESPACE, DRIFT_P_VALUE, "Minimum", drift_dims, return_data=True,
+                       period=DRIFT_PERIOD)]),
     ]
 
 
@@ -224,14 +230,18 @@ def sns_receiver(topic_arn: pulumi.Input[str], region: str) -> dict[str, Any]:
 
 def _sns_receivers(ctx: AwsContext) -> list[dict[str, Any]]:
     """Alertmanager's receiver for the alert topic. Alertmanager's config is plain data checked
-    when the chart is rendered, so the topic ARN is built from the names the topic is created with
-    (its name is :meth:`AwsContext.cloud`); that needs the account id from config
-    (``awsAccountId``). Without it no receiver can be named before the topic exists, and alerts
-    stay in Alertmanager (docs/aws.md says so)."""
-    account = ctx.options["account_id"]
-    if not account:
-        return []
-    return [sns_receiver(f"arn:aws:sns:{ctx.region}:{account}:{ctx.cloud('aws', 'alerts')}", ctx.region)]
+    when the chart values are built, so the topic ARN is built from the names the topic is
+    created with (its name is :meth:`AwsContext.cloud`) in the stack's account: ``awsAccountId``
+    when set, else the caller's own account (``sts:GetCallerIdentity`` through this component's
+    provider, a direct invoke that returns plain data). Every alert then reaches the topic."""
+    account = ctx.options["account_id"] or caller_account(ctx)
+    return [sns_receiver(f"arn:{ctx.partition_name}:sns:{ctx.region}:{account}:{ctx.cloud('aws', 'alerts')}", ctx.region)]
+
+
+def caller_account(ctx: AwsContext) -> str:
+    """The account the stack's credentials are in (the provider refuses any other when
+    ``awsAccountId`` is set, so both agree whenever both exist)."""
+    return str(aws.get_caller_identity(opts=ctx.invoke_opts()).account_id)
 
 
 def _alertmanager_sns(ctx: AwsContext, settings: Any, stack: Any, labels: dict[str, str], component: Any) -> aws.sns.Topic:

@@ -127,6 +127,10 @@ class AwsTrainingOptions(_AwsCommon, total=False):
     components/aws/training.py ``MLFLOW_SERVER_VERSION``)."""
     noncurrent_version_days: Annotated[int, Opt(30, low=1, high=3650)]
     """Expire non-current artifact versions after this many days (default 30)."""
+    promotion_principal_arns: Annotated[list[str], Opt([])]
+    """IAM principals that may assume the promotion role, the only one that moves ``@champion``
+    (the stack passes the deployer role: CI promotes). Empty: the account root, i.e. whoever an
+    IAM policy of this account allows ``sts:AssumeRole`` on it; the training role never is."""
 
 
 @declared
@@ -153,6 +157,11 @@ class AwsInferenceOptions(_AwsCommon, total=False):
     ``models/demand/champion/model.tar.gz``."""
     data_capture_percent: Annotated[int, Opt(0, low=0, high=100)]
     """sagemaker runtime: share of requests captured to the bucket (0 = off, default 0)."""
+    rollout_instance_count: Annotated[int, Opt(0, low=0, high=1000)]
+    """sagemaker runtime: instances of the production variant when its endpoint configuration
+    is (re)created, e.g. by an instance-type change (0, default: ``min_replicas``). Set it to the
+    endpoint's ``CurrentInstanceCount`` before changing the instance type, so the new fleet
+    starts at today's capacity (docs/aws.md, "Changing the SageMaker instance type")."""
     invocations_per_instance: Annotated[int, Opt(100, low=1, high=100000)]
     """sagemaker runtime: target-tracking value for SageMakerVariantInvocationsPerInstance
     (per minute, default 100)."""

@@ -36,6 +36,8 @@ EC2_ENI_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface")
 #: name to stay the same across endpoint configurations (a new instance type is a new
 #: configuration of the same variant), and the autoscaling target is keyed on it.
 VARIANT_NAME = "primary"
+#: Tag on the scalable target naming the instance type it was registered for.
+ROLLOUT_TAG = "mlops-platform/instance-type"
 
 
 def variant_name(instance_type: str = "") -> str:
@@ -97,6 +99,10 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
         # first (IAM is eventually consistent; docs/aws.md has the sandbox check).
         opts=ctx.opts(depends_on=[access]),
     )
+    count = int(opts["rollout_instance_count"]) or settings.min_replicas
+    if not settings.min_replicas <= count <= settings.max_replicas:
+        ctx.fail("aws.rollout_instance_count", count,
+                 f"0 (min_replicas) or a count between min_replicas ({settings.min_replicas}) and max_replicas ({settings.max_replicas})")
     percent = int(opts["data_capture_percent"])
     config = aws.sagemaker.EndpointConfiguration(
         f"{name}-endpoint-config",
@@ -109,7 +115,7 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
                     variant_name=variant,
                     model_name=model.name,
                     instance_type=instance_type,
-                    initial_instance_count=settings.min_replicas,
+                    initial_instance_count=count,
                     initial_variant_weight=1,
                 )
             ],
@@ -146,6 +152,25 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
         ),
         opts=ctx.opts(),
     )
+    # Instance-type rollouts. SageMaker refuses an UpdateEndpoint that changes the instance type
+    # of a variant registered with Application Auto Scaling (SageMaker Developer Guide, "Update
+    # endpoints that use auto scaling": deregister the scalable target and delete its policies
+    # first, update, then register again). This parameter records the rolled-out type and is
+    # replaced delete-before-replace when it changes; the scalable target and its policy depend
+    # on it (their ForceNew resource id) and are replaced with it, so the engine deletes them
+    # first (replaced dependents of a delete-before-replace resource go before it), then updates
+    # the endpoint (which waits for the parameter), then registers them again once it is InService.
+    rollout = aws.ssm.Parameter(
+        f"{name}-rollout",
+        aws.ssm.ParameterArgs(
+            name=f"/mlops/{endpoint_name}/instance-type",
+            type="String",
+            value=instance_type,
+            description="Instance type the endpoint's autoscaling was registered for",
+            tags=ctx.tagged(),
+        ),
+        opts=ctx.opts(replace_on_changes=["value"], delete_before_replace=True),
+    )
     endpoint = aws.sagemaker.Endpoint(
         f"{name}-endpoint",
         aws.sagemaker.EndpointArgs(
@@ -169,9 +194,9 @@ def build_sagemaker(ctx: AwsContext, settings: Any) -> dict[str, Any]:
             ),
             tags=ctx.tagged(),
         ),
-        opts=ctx.opts(),
+        opts=ctx.opts(depends_on=[rollout]),
     )
-    _autoscaling(ctx, settings, endpoint, variant)
+    _autoscaling(ctx, settings, endpoint, variant, rollout)
     return {
         "url": endpoint.name.apply(lambda n: invocation_url(ctx.region, n)),
         "endpoint_name": endpoint.name,
@@ -199,7 +224,7 @@ def _inference_role(ctx: AwsContext, settings: Any, opts: Any, endpoint_name: st
     subnet_arns = pulumi.Output.all(subnets, ctx.partition, ctx.account_id).apply(
         lambda a: [f"arn:{a[1]}:ec2:{ctx.region}:{a[2]}:subnet/{s}" for s in a[0]]
     )
-    vpc_arn = pulumi.Output.from_input(opts["network_id"]).apply(lambda v: ctx.arn("ec2", f"vpc/{v}")).apply(lambda a: a)
+    vpc_arn: pulumi.Output[str] = pulumi.Output.from_input(opts["network_id"]).apply(lambda v: ctx.arn("ec2", f"vpc/{v}"))
     enis = ctx.arn("ec2", "network-interface/*")
     key = opts["model_data_key"]
     tarball = pulumi.Output.all(ctx.partition, opts["artifact_bucket"]).apply(lambda a: f"arn:{a[0]}:s3:::{a[1]}/{key}")
@@ -226,8 +251,14 @@ def _inference_role(ctx: AwsContext, settings: Any, opts: Any, endpoint_name: st
     return role, policy
 
 
-def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoint, variant: str) -> None:
-    resource_id = endpoint.name.apply(lambda n: f"endpoint/{n}/variant/{variant}")
+def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoint, variant: str,
+                 rollout: aws.ssm.Parameter) -> None:
+    # The resource id (a ForceNew input) also waits for the rollout record: when the record is
+    # replaced delete-before-replace, the engine treats it as unknown, finds that the target and
+    # its policy must be replaced, and deletes them before the record, i.e. before the endpoint
+    # update. (replaceOnChanges alone would not do: the engine's dependent-replacement check asks
+    # the provider's diff, which honours ForceNew inputs only.)
+    resource_id = pulumi.Output.all(endpoint.name, rollout.value).apply(lambda a: f"endpoint/{a[0]}/variant/{variant}")
     target = aws.appautoscaling.Target(
         f"{ctx.name}-scaling-target",
         aws.appautoscaling.TargetArgs(
@@ -236,9 +267,10 @@ def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoin
             resource_id=resource_id,
             min_capacity=settings.min_replicas,
             max_capacity=settings.max_replicas,
-            tags=ctx.tagged(),
+            # Which instance type it was registered for (visible in the console).
+            tags=rollout.value.apply(lambda t: {**ctx.tagged(), ROLLOUT_TAG: t}),
         ),
-        opts=ctx.opts(),
+        opts=ctx.opts(delete_before_replace=True),
     )
     aws.appautoscaling.Policy(
         f"{ctx.name}-scaling-policy",
@@ -257,5 +289,6 @@ def _autoscaling(ctx: AwsContext, settings: Any, endpoint: aws.sagemaker.Endpoin
                 scale_out_cooldown=60,
             ),
         ),
-        opts=ctx.opts(),
+        # A fixed name: the old policy must go before its replacement is put.
+        opts=ctx.opts(delete_before_replace=True),
     )

@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .schedule import create_schedule
 from .common import KEY_USE_ACTIONS, AwsContext, allow, policy_document, service_trust
 
 ARTIFACT_PREFIX = "mlflow"
@@ -39,12 +40,21 @@ MLFLOW_WRITE_ACTIONS = MLFLOW_READ_ACTIONS + tuple(
         "CreateExperiment", "UpdateExperiment", "SetExperimentTag", "CreateRun", "UpdateRun", "LogMetric",
         "LogBatch", "LogModel", "LogInputs", "LogParam", "SetTag", "DeleteTag", "CreateRegisteredModel",
         "UpdateRegisteredModel", "SetRegisteredModelTag", "CreateModelVersion", "UpdateModelVersion",
-        "SetModelVersionTag", "SetRegisteredModelAlias",
+        "SetModelVersionTag",
         # MLflow 3 LoggedModels: log_model finalizes and tags one, then logs outputs (creation
         # has no action of its own in the Service Authorization Reference; docs/aws.md check).
         "GetLoggedModel", "FinalizeLoggedModel", "SearchLoggedModels",
         "SetLoggedModelTags", "LogLoggedModelParams", "LogOutputs", "ListLoggedModelArtifacts",
     )
+)
+#: What only the promotion principal may do: move (or drop) ``@champion`` and record the
+#: decision. The training role has none of these: a training job cannot take over serving.
+MLFLOW_PROMOTION_ACTIONS = tuple(
+    f"sagemaker-mlflow:{a}"
+    for a in ("SetRegisteredModelAlias", "DeleteRegisteredModelAlias", "SetModelVersionTag",
+              # The promotion lock (ml/gate.py PromotionLock) is a registered model created and
+              # deleted around the compare-and-set.
+              "CreateRegisteredModel", "DeleteRegisteredModel", "SetRegisteredModelTag")
 )
 #: What the serving pods call to load ``models:/<name>@<alias>`` and its run's drift reference.
 MLFLOW_SERVING_ACTIONS = tuple(
@@ -87,6 +97,56 @@ def bucket_statements(bucket_arn: pulumi.Input[str], write: bool,
     return statements
 
 
+#: ENI management for training jobs in the VPC (SageMaker Developer Guide, "Give SageMaker
+#: training jobs access to resources in your Amazon VPC"). Describe* takes no resource.
+EC2_DESCRIBE_ACTIONS = ("ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions",
+                        "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups")
+
+
+def vpc_statements(ctx: AwsContext, vpc_id: pulumi.Input[str], subnet_ids: pulumi.Input[list[str]],
+                   group_arns: list[pulumi.Input[str]]) -> list[dict[str, Any]]:
+    """Create and delete ENIs (and their permission for SageMaker) in this VPC only."""
+    subnets = pulumi.Output.all(pulumi.Output.from_input(subnet_ids), ctx.partition, ctx.account_id).apply(
+        lambda a: [f"arn:{a[1]}:ec2:{ctx.region}:{a[2]}:subnet/{s}" for s in (a[0] or [])])
+    vpc_arn = pulumi.Output.from_input(vpc_id).apply(lambda v: ctx.arn("ec2", f"vpc/{v}"))
+    enis = ctx.arn("ec2", "network-interface/*")
+    in_vpc = {"ArnEquals": {"ec2:Vpc": vpc_arn}}
+    return [
+        allow(list(EC2_DESCRIBE_ACTIONS), ["*"]),
+        allow(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"], [subnets, *group_arns, enis], Condition=in_vpc),
+        allow(["ec2:CreateNetworkInterfacePermission"], [enis], Condition={
+            "StringEquals": {"ec2:AuthorizedService": "sagemaker.amazonaws.com"}, **in_vpc}),
+        allow(["ec2:DeleteNetworkInterfacePermission"], [enis], Condition=in_vpc),
+    ]
+
+
+def _training_security_group(ctx: AwsContext, settings: Any) -> aws.ec2.SecurityGroup | None:
+    """The training jobs' security group (the launcher's VpcConfig): HTTPS out (S3 gateway and
+    interface endpoints, MLflow, ECR), and all traffic between the job's own instances, which
+    distributed training needs (SageMaker Developer Guide, "Configure the VPC security group")."""
+    if not settings.network_id:
+        return None
+    sg = aws.ec2.SecurityGroup(
+        f"{ctx.name}-jobs-sg",
+        aws.ec2.SecurityGroupArgs(
+            name=ctx.cloud("aws", "training-jobs"),
+            description="SageMaker training jobs: HTTPS out, and traffic between a job's instances",
+            vpc_id=settings.network_id,
+            ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="-1", from_port=0, to_port=0, self=True,
+                                                      description="between the instances of one job")],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443, cidr_blocks=["0.0.0.0/0"],
+                                                description="HTTPS to AWS APIs and MLflow"),
+                aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0, self=True,
+                                                description="between the instances of one job"),
+            ],
+            tags=ctx.tagged(f"{ctx.name}-jobs"),
+        ),
+        opts=ctx.opts(),
+    )
+    return sg
+
+
 def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     ctx = AwsContext(component, name, settings)
     key = ctx.kms_key("artifacts", "ML artifacts: bucket, training volumes, MLflow")
@@ -101,7 +161,18 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         opts=ctx.data_opts(),
     )
     tracking = _mlflow(ctx, bucket, key, group) if ctx.options["enable_mlflow"] else None
-    role = _execution_role(ctx, settings, bucket, key, tracking)
+    jobs_sg = _training_security_group(ctx, settings)
+    role = _execution_role(ctx, settings, bucket, key, tracking, jobs_sg)
+    promotion = _promotion_role(ctx, bucket, key, tracking)
+    # Extras the stack exports (stacks/config_aws.py exports): the launcher's VpcConfig and the
+    # principal that moves @champion. Not facade outputs: only this backend has them.
+    component.aws_exports = {
+        "training_subnet_ids": pulumi.Output.from_input(settings.private_subnet_ids if jobs_sg else []),
+        "training_security_group_ids": [jobs_sg.id] if jobs_sg else [],
+        "promotion_role_arn": promotion.arn,
+    }
+    # servingRuntime sagemaker: the retraining schedule (EventBridge Scheduler -> training job).
+    create_schedule(ctx, settings, role, bucket, key, tracking.arn if tracking else "")
     return {
         "tracking_uri": tracking.arn if tracking else "",
         "artifact_store_uri": bucket.bucket.apply(lambda b: f"s3://{b}/{ARTIFACT_PREFIX}"),
@@ -243,9 +314,28 @@ def _mlflow(
     )
 
 
+def _promotion_role(ctx: AwsContext, bucket: aws.s3.Bucket, key: aws.kms.Key,
+                    tracking: aws.sagemaker.MlflowTrackingServer | None) -> aws.iam.Role:
+    """The one principal that moves ``@champion``: assumed by the promotion step (CI, as the
+    deployer role or ``aws.promotion_principal_arns``), never by a training job. It reads the
+    artifacts to score candidate and champion on the held-out set, and writes nothing to S3."""
+    principals = list(ctx.options["promotion_principal_arns"]) or [ctx.account_root]
+    trust = policy_document([{"Effect": "Allow", "Principal": {"AWS": principals},
+                              "Action": ["sts:AssumeRole", "sts:TagSession"]}])
+    role = ctx.role("promotion", trust, "Model promotion: moves @champion in the MLflow registry")
+    statements = [
+        *bucket_statements(bucket.arn, write=False, read_prefixes=(ARTIFACT_PREFIX,)),
+        allow(["kms:Decrypt", "kms:DescribeKey"], [key.arn]),
+    ]
+    if tracking is not None:
+        statements.append(allow([*MLFLOW_READ_ACTIONS, *MLFLOW_PROMOTION_ACTIONS], [tracking.arn]))
+    ctx.role_policy("promotion", role, statements)
+    return role
+
+
 def _execution_role(
     ctx: AwsContext, settings: Any, bucket: aws.s3.Bucket, key: aws.kms.Key,
-    tracking: aws.sagemaker.MlflowTrackingServer | None,
+    tracking: aws.sagemaker.MlflowTrackingServer | None, jobs_sg: aws.ec2.SecurityGroup | None = None,
 ) -> aws.iam.Role:
     trust = service_trust(["sagemaker.amazonaws.com"], condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}})
     role = ctx.role("execution", trust, "SageMaker training jobs and models")
@@ -271,5 +361,8 @@ def _execution_role(
     ]
     if tracking is not None:
         statements.append(allow(list(MLFLOW_WRITE_ACTIONS), [tracking.arn]))
+    if jobs_sg is not None:
+        # Jobs in the VPC (the launcher's VpcConfig): SageMaker makes their ENIs as this role.
+        statements += vpc_statements(ctx, settings.network_id, settings.private_subnet_ids, [jobs_sg.arn])
     ctx.role_policy("execution", role, statements)
     return role

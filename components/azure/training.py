@@ -37,6 +37,7 @@ import pulumi_azure_native.keyvault as keyvault
 import pulumi_azure_native.machinelearningservices as ml
 import pulumi_azure_native.storage as storage
 
+from .schedule import create_schedule
 from .common import (
     after,
     data_opts,
@@ -244,6 +245,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
     diagnostic_setting(component, f"{name}-blob-diagnostics", resource_uri=account.id.apply(lambda i: f"{i}/blobServices/default"),
                        workspace_id=logs, categories=("StorageRead", "StorageWrite", "StorageDelete"))
 
+    # servingRuntime azureml: the retraining schedule (an AML Schedule of a command job).
+    create_schedule(component, name, settings, where, workspace, compute, workspace.ml_flow_tracking_uri)
     artifact_uri = pulumi.Output.all(where.subscription_id, where.resource_group, workspace.name).apply(
         lambda a: f"azureml://subscriptions/{a[0]}/resourcegroups/{a[1]}/workspaces/{a[2]}/datastores/workspaceblobstore/paths/"
     )

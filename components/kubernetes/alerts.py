@@ -48,9 +48,13 @@ class Scope:
 
     namespace: str
     service: str
+    #: Optional regex on the ``pod`` label: the canary controller (ml.canary) reads the same
+    #: expressions for the canary Deployment's pods only (``<endpoint>-canary-.*``).
+    pod: str = ""
 
     def selector(self, *matchers: str) -> str:
-        parts = [f'namespace="{self.namespace}"', f'service="{self.service}"', *matchers]
+        pod = [f'pod=~"{self.pod}"'] if self.pod else []
+        parts = [f'namespace="{self.namespace}"', f'service="{self.service}"', *pod, *matchers]
         return "{" + ",".join(parts) + "}"
 
 

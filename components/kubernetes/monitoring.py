@@ -35,7 +35,7 @@ from ..naming import k8s_name
 from . import alerts, dashboard
 from .alerting import alertmanager_config
 from .serving import METRICS_PATH, PORT_NAME
-from .tenancy import APP, NAMESPACE_NAME_LABEL, PROMETHEUS_APP, SERVING_APP, create_isolated_namespace
+from .tenancy import APP, NAMESPACE_NAME_LABEL, PROMETHEUS_APP, SERVING_APP, TRAINING_APP, create_isolated_namespace
 
 CHART = "kube-prometheus-stack"
 #: Pinned: an upgrade is a reviewed change (CRDs move with it). 79.7.1 was released 2025-11-20.
@@ -288,6 +288,16 @@ def policy_specs(names: StackNames) -> dict[str, net.NetworkPolicySpecArgs]:
                 net.NetworkPolicyEgressRuleArgs(to=[anywhere], ports=[_port(KUBELET_PORT)]),
             ],
         ),
+        # The canary controller (retraining pods, components/kubernetes/retrain.py) queries
+        # Prometheus's HTTP API from the platform namespace.
+        "allow-canary-queries": net.NetworkPolicySpecArgs(
+            pod_selector=prometheus,
+            policy_types=["Ingress"],
+            ingress=[net.NetworkPolicyIngressRuleArgs(
+                from_=[net.NetworkPolicyPeerArgs(namespace_selector=everything,
+                                                 pod_selector=meta.LabelSelectorArgs(match_labels={APP: TRAINING_APP}))],
+                ports=[_port(PROMETHEUS_PORT)])],
+        ),
         # The API server calls the operator's validating/mutating webhook for PrometheusRules.
         "allow-operator-webhook": net.NetworkPolicySpecArgs(
             pod_selector=meta.LabelSelectorArgs(match_labels={"app": OPERATOR_APP, "release": names.release}),
@@ -364,6 +374,21 @@ def create_stack(
         alertmanager_url=_service_url(names.service("alertmanager"), ns_name, ALERTMANAGER_PORT),
         grafana_url=_service_url(names.service("grafana"), ns_name, GRAFANA_PORT),
     )
+
+
+#: Targets whose Monitoring backend installs kube-prometheus-stack with :func:`create_stack`
+#: (azure's kubernetes runtime sends metrics to Azure Monitor: no Prometheus query API in-cluster).
+IN_CLUSTER_PROMETHEUS_TARGETS = ("local", "aws")
+
+
+def in_cluster_prometheus_url(target: str, name: str, platform_namespace: pulumi.Input[str]) -> pulumi.Input[str]:
+    """The Prometheus URL :func:`create_stack` gives the Monitoring component ``name`` (known
+    before it exists, for the canary controller), or "" where none is installed."""
+    if target not in IN_CLUSTER_PROMETHEUS_TARGETS:
+        return ""
+    names = StackNames(release=k8s_name(name)[:53].rstrip("-"))
+    namespace = pulumi.Output.from_input(platform_namespace).apply(monitoring_namespace)
+    return _service_url(names.service("prometheus"), namespace, PROMETHEUS_PORT)
 
 
 def service_monitor_spec(namespace: str, service: str) -> dict[str, Any]:

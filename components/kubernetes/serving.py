@@ -22,17 +22,21 @@ import pulumi_kubernetes.policy.v1 as policy
 from contract.serving import HEALTH_LIVE_PATH, HEALTH_READY_PATH
 from contract.serving import METRICS_PATH  # noqa: F401 (kubernetes/monitoring.py imports it from here)
 from contract.serving import MODEL_URI_ENV as ENV_MODEL_URI
+from contract.serving import DEFAULT_PROBE_PORT
 from contract.serving import PORT_ENV as ENV_PORT
+from contract.serving import PROBE_PORT_ENV as ENV_PROBE_PORT
 # First-model bootstrap: Ready while the registry says the model or alias does not exist yet, so
 # a fresh `pulumi up` finishes before any model is trained; `serving_model_loaded` 0 and the
 # ServingAwaitingModel alert tell someone.
 from contract.serving import READY_WITHOUT_MODEL_ENV as ENV_READY_WITHOUT_MODEL
 from contract.serving import TRACKING_URI_ENV as ENV_TRACKING_URI
 
-from . import security
+from . import retrain, security
 from .tenancy import APP, MLFLOW_APP, MLFLOW_PORT, PROMETHEUS_APP, SERVING_APP, SERVING_PORT
 
 PORT_NAME = "http"
+#: The serving app's probe port (own thread, never queued behind inference: issue 18, defect 5).
+PROBE_PORT_NAME = "probes"
 #: Pods carrying this label in the namespace may call the endpoint directly.
 CLIENT_LABEL = "mlops-platform/serving-client"
 
@@ -46,6 +50,8 @@ class ServingObjects:
     pdb: policy.PodDisruptionBudget
     network_policy: net.NetworkPolicy
     url: pulumi.Output[str]
+    canary: apps.Deployment | None = None
+    retraining: retrain.RetrainObjects | None = None
 
 
 def pod_labels(instance: str) -> dict[str, str]:
@@ -53,24 +59,26 @@ def pod_labels(instance: str) -> dict[str, str]:
     return {APP: SERVING_APP, "app.kubernetes.io/instance": instance}
 
 
-def serving_container(settings: Mapping[str, Any]) -> core.ContainerArgs:
+def serving_container(settings: Mapping[str, Any], model_uri: str | None = None) -> core.ContainerArgs:
     return core.ContainerArgs(
         name="serving",
         image=settings["image"],
         image_pull_policy=settings["image_pull_policy"],
-        ports=[core.ContainerPortArgs(name=PORT_NAME, container_port=SERVING_PORT, protocol="TCP")],
+        ports=[core.ContainerPortArgs(name=PORT_NAME, container_port=SERVING_PORT, protocol="TCP"),
+               core.ContainerPortArgs(name=PROBE_PORT_NAME, container_port=DEFAULT_PROBE_PORT, protocol="TCP")],
         env=[
-            core.EnvVarArgs(name=ENV_MODEL_URI, value=settings["model_uri"]),
+            core.EnvVarArgs(name=ENV_MODEL_URI, value=model_uri or settings["model_uri"]),
             core.EnvVarArgs(name=ENV_TRACKING_URI, value=settings["tracking_uri"]),
             core.EnvVarArgs(name=ENV_PORT, value=str(SERVING_PORT)),
+            core.EnvVarArgs(name=ENV_PROBE_PORT, value=str(DEFAULT_PROBE_PORT)),
             core.EnvVarArgs(name=ENV_READY_WITHOUT_MODEL, value="true"),
         ],
         resources=security.resources(
             settings["cpu_request"], settings["memory_request"], settings["cpu_limit"], settings["memory_limit"]
         ),
-        startup_probe=security.http_probe(HEALTH_LIVE_PATH, PORT_NAME, period=5, failures=24),
-        liveness_probe=security.http_probe(HEALTH_LIVE_PATH, PORT_NAME, period=10, failures=3),
-        readiness_probe=security.http_probe(HEALTH_READY_PATH, PORT_NAME, period=5, failures=2),
+        startup_probe=security.http_probe(HEALTH_LIVE_PATH, PROBE_PORT_NAME, period=5, failures=24),
+        liveness_probe=security.http_probe(HEALTH_LIVE_PATH, PROBE_PORT_NAME, period=10, failures=3),
+        readiness_probe=security.http_probe(HEALTH_READY_PATH, PROBE_PORT_NAME, period=5, failures=2),
         security_context=security.container_security_context(),
         volume_mounts=[core.VolumeMountArgs(name="tmp", mount_path="/tmp")],
     )
@@ -92,6 +100,10 @@ def create_serving(
     selector = pod_labels(name)
     all_labels = {**labels, **selector}
     opts = pulumi.ResourceOptions(parent=parent)
+    # Canary rollout (components/kubernetes/retrain.py): the Service selects both tracks, each
+    # Deployment only its own (changing this selector replaces the stable Deployment).
+    canary = int(settings.get("canary_bake_minutes") or 0) > 0
+    stable = {retrain.TRACK_LABEL: "stable"} if canary else {}
 
     def metadata(role: str = "") -> meta.ObjectMetaArgs:
         return meta.ObjectMetaArgs(name=f"{name}{role}", namespace=namespace, labels=all_labels)
@@ -110,36 +122,33 @@ def create_serving(
         metadata=metadata(),
         spec=apps.DeploymentSpecArgs(
             # No `replicas`: the HPA owns the count, so `pulumi up` never fights the autoscaler.
-            selector=meta.LabelSelectorArgs(match_labels=selector),
+            selector=meta.LabelSelectorArgs(match_labels={**selector, **stable}),
             strategy=apps.DeploymentStrategyArgs(
                 type="RollingUpdate",
                 rolling_update=apps.RollingUpdateDeploymentArgs(max_surge="25%", max_unavailable=0),
             ),
-            template=core.PodTemplateSpecArgs(
-                metadata=meta.ObjectMetaArgs(labels=all_labels),
-                spec=core.PodSpecArgs(
-                    service_account_name=sa.metadata.apply(lambda m: m.name),
-                    automount_service_account_token=False,
-                    # Service links would inject SERVING_PORT=tcp://... for the Service named
-                    # `serving`, over the app's own SERVING_PORT setting.
-                    enable_service_links=False,
-                    security_context=security.pod_security_context(),
-                    containers=[serving_container(settings)],
-                    volumes=[security.tmp_volume()],
-                    termination_grace_period_seconds=30,
-                    topology_spread_constraints=[
-                        core.TopologySpreadConstraintArgs(
-                            max_skew=1,
-                            topology_key="kubernetes.io/hostname",
-                            when_unsatisfiable="ScheduleAnyway",
-                            label_selector=meta.LabelSelectorArgs(match_labels=selector),
-                        )
-                    ],
-                ),
-            ),
+            template=pod_template(settings, sa, {**all_labels, **stable}, {**selector, **stable}),
         ),
         opts=opts,
     )
+    canary_deployment = None
+    if canary:
+        track = {retrain.TRACK_LABEL: "canary"}
+        canary_deployment = apps.Deployment(
+            f"{name}-canary",
+            metadata=meta.ObjectMetaArgs(name=f"{name}-canary", namespace=namespace, labels={**all_labels, **track}),
+            spec=apps.DeploymentSpecArgs(
+                replicas=1,
+                selector=meta.LabelSelectorArgs(match_labels={**selector, **track}),
+                strategy=apps.DeploymentStrategyArgs(
+                    type="RollingUpdate",
+                    rolling_update=apps.RollingUpdateDeploymentArgs(max_surge=1, max_unavailable=0),
+                ),
+                template=pod_template(settings, sa, {**all_labels, **track}, {**selector, **track},
+                                      model_uri=retrain.challenger_uri(settings["model_uri"])),
+            ),
+            opts=opts,
+        )
     service = core.Service(
         f"{name}-service",
         metadata=metadata(),
@@ -215,7 +224,38 @@ def create_serving(
         ),
         opts=opts,
     )
-    url = pulumi.Output.all(service.metadata.apply(lambda m: m.name), namespace).apply(
+    service_name = service.metadata.apply(lambda m: m.name)
+    url = pulumi.Output.all(service_name, namespace).apply(
         lambda a: f"http://{a[0]}.{a[1]}.svc.cluster.local"
     )
-    return ServingObjects(sa, deployment, service, hpa, pdb, network_policy, url)
+    retraining = retrain.create_retraining(
+        name, settings, labels, parent, url, service_name, CLIENT_LABEL, allow_https_egress
+    )
+    return ServingObjects(sa, deployment, service, hpa, pdb, network_policy, url, canary_deployment, retraining)
+
+
+def pod_template(settings: Mapping[str, Any], sa: core.ServiceAccount, labels: Mapping[str, str],
+                 spread: Mapping[str, str], model_uri: str | None = None) -> core.PodTemplateSpecArgs:
+    """The serving pod (stable, or the canary serving ``model_uri``)."""
+    return core.PodTemplateSpecArgs(
+        metadata=meta.ObjectMetaArgs(labels=dict(labels)),
+        spec=core.PodSpecArgs(
+            service_account_name=sa.metadata.apply(lambda m: m.name),
+            automount_service_account_token=False,
+            # Service links would inject SERVING_PORT=tcp://... for the Service named
+            # `serving`, over the app's own SERVING_PORT setting.
+            enable_service_links=False,
+            security_context=security.pod_security_context(),
+            containers=[serving_container(settings, model_uri)],
+            volumes=[security.tmp_volume()],
+            termination_grace_period_seconds=30,
+            topology_spread_constraints=[
+                core.TopologySpreadConstraintArgs(
+                    max_skew=1,
+                    topology_key="kubernetes.io/hostname",
+                    when_unsatisfiable="ScheduleAnyway",
+                    label_selector=meta.LabelSelectorArgs(match_labels=dict(spread)),
+                )
+            ],
+        ),
+    )

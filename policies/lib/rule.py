@@ -51,6 +51,30 @@ def declared_types(name: str) -> tuple[str, ...]:
     return DECLARED_TYPES[name]
 
 
+def applies_to(name: str) -> frozenset[str] | None:
+    """The types a resource rule is called for (its declaration), or ``None`` for every type (an
+    ``ANY_TYPE`` rule, or a policy not built here)."""
+    types = DECLARED_TYPES.get(name)
+    return None if types is None or ANY_TYPE in types else frozenset(types)
+
+
+def _gated(name: str, validate: ResourceValidate) -> ResourceValidate:
+    """``validate`` called only for the declared types: the declaration is what the rule checks,
+    not a comment (a type left out is not checked, and the fixtures show it), and the runner
+    skips the other resources without building their arguments."""
+    types = applies_to(name)
+    if types is None:
+        return validate
+
+    def gated(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type in types:
+            validate(args, report_violation)
+
+    gated.__name__ = getattr(validate, "__name__", "validate")
+    gated.__doc__ = validate.__doc__
+    return gated
+
+
 def _check(name: str, description: str, enforcement_level: EnforcementLevel) -> None:
     if not NAME_PATTERN.match(name):
         raise RuleDefinitionError(f"rule name {name!r} is not kebab-case (e.g. aws-s3-bucket-encryption)")
@@ -80,7 +104,7 @@ def resource_rule(
     return ResourceValidationPolicy(
         name=name,
         description=description,
-        validate=validate,
+        validate=_gated(name, validate),
         enforcement_level=enforcement_level,
         config_schema=_schema(properties),
         remediation_steps=remediation,

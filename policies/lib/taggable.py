@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
 import json
@@ -50,6 +49,12 @@ def supports_tags(resource_type: str) -> bool | None:
 
 
 # --- generation (from the installed SDKs) -------------------------------------------------------
+
+def _distribution_version(distribution: str) -> str:
+    import importlib.metadata  # generation only: keeps it (and zipfile, csv) out of the pack's cold start
+
+    return importlib.metadata.version(distribution)
+
 
 def registered_tokens(package: str) -> dict[str, tuple[str, str]]:
     """``{token: (module fqn, class name)}`` the SDK registers with the Pulumi runtime."""
@@ -105,7 +110,7 @@ def generate() -> dict:
         for token, (fqn, class_name) in sorted(registered_tokens(package).items()):
             (taggable if source_takes_tags(fqn, class_name) else untaggable).append(token)
         packages[package] = {"sdk": SDK_DISTRIBUTIONS[package],
-                             "version": importlib.metadata.version(SDK_DISTRIBUTIONS[package]),
+                             "version": _distribution_version(SDK_DISTRIBUTIONS[package]),
                              "taggable": taggable, "untaggable": untaggable}
     return {"generated_by": "python -m policies.lib.taggable --write", "packages": packages}
 

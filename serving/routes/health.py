@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from serving.contract import HEALTH_LIVE_PATH, HEALTH_READY_PATH, STATUS_AWAITING_MODEL
+from serving.contract import HEALTH_LIVE_PATH, HEALTH_READY_PATH
 from serving.routes.common import service
 from serving.routes.docs import HealthResponse
 
@@ -20,14 +20,8 @@ async def live() -> JSONResponse:
 def readiness(request: Request) -> JSONResponse:
     """200 ``ready`` with a model; 200 ``awaiting_model`` while the registry has none yet (with
     ``SERVING_READY_WITHOUT_MODEL``); else 503 ``loading`` with the last error as the reason."""
-    svc = service(request)
-    model = svc.model
-    if model is not None:
-        return JSONResponse({"status": "ready", "model_version": model.ref.version})
-    if svc.awaiting:
-        return JSONResponse({"status": STATUS_AWAITING_MODEL, "model_version": None, "reason": svc.awaiting})
-    reason = svc.last_error["error"] if svc.last_error else None
-    return JSONResponse({"status": "loading", "model_version": None, "reason": reason}, status_code=503)
+    status, body = service(request).readiness()
+    return JSONResponse(body, status_code=status)
 
 
 @router.get(

@@ -102,9 +102,13 @@ def test_serving_container_is_hardened_with_probes_and_limits(dev):
     assert sc["allowPrivilegeEscalation"] is False
     assert sc["capabilities"] == {"drop": ["ALL"]}
     assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "http"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "http"}
-    assert container["startupProbe"]["httpGet"]["path"] == "/health/live"
+    # probes go to the app's probe port (own thread, never queued behind inference: issue 18)
+    assert container["livenessProbe"]["httpGet"] == {"path": "/health/live", "port": "probes"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health/ready", "port": "probes"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/health/live", "port": "probes"}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    probe_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "probes")
+    assert env["SERVING_PROBE_PORT"] == str(probe_port) and probe_port != 8080
     assert container["resources"] == {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
     assert {"name": "http", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
     assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}

@@ -221,7 +221,7 @@ def test_policies_open_only_the_paths_the_stack_needs(run: Run) -> None:
     specs = {p["inputs"]["metadata"]["name"]: ints(p["inputs"]["spec"]) for p in of_type(run.resources, NETWORK_POLICY)}
     assert set(specs) == {
         "default-deny", "allow-dns", "allow-same-namespace", "allow-kube-api",
-        "allow-prometheus-scrape", "allow-operator-webhook",
+        "allow-prometheus-scrape", "allow-operator-webhook", "allow-canary-queries",
     }
     assert {p["port"] for p in specs["allow-dns"]["egress"][0]["ports"]} == {53}
     assert {p["port"] for p in specs["allow-kube-api"]["egress"][0]["ports"]} == {443, 6443, 8443}
@@ -327,7 +327,7 @@ def test_every_kubernetes_object_carries_the_platform_labels(run: Run, values: d
     expected = kubernetes_labels(TAGS)
     assert expected["mlops-platform/owner"] == "ml-team"
     objects = [r for r in run.resources if r["custom"] and r["type"] != RELEASE]
-    assert len(objects) == 10  # namespace, 6 policies, monitor, rule, dashboard
+    assert len(objects) == 11  # namespace, 7 policies, monitor, rule, dashboard
     for r in objects:
         labels = r["inputs"]["metadata"]["labels"]
         assert expected.items() <= labels.items(), r["urn"]

@@ -23,7 +23,7 @@ GROUPS = {
 #: extra -> the repository paths its Dockerfile copies into the image (the wheel ships only the
 #: library, ``mlops_platform``; the images carry their sources).
 SOURCES = {
-    "ml": ("ml", "contract", "serving/__init__.py", "serving/contract.py"),
+    "ml": ("ml", "contract", "serving/__init__.py", "serving/contract.py", "serving/drift.py"),
     "serving": ("serving", "contract", "ml/drift.py"),
 }
 #: Must NOT be importable in either image.

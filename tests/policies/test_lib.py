@@ -84,3 +84,30 @@ def test_small_readers():
 def test_pod_spec_paths_cover_every_workload_kind():
     kinds = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"}
     assert {k8s.kind(t) for t in k8s.POD_SPEC_PATHS} == kinds | {f"{kind}Patch" for kind in kinds}
+
+
+def test_a_resource_rule_runs_only_for_the_types_it_declares(request):
+    """The declaration is binding, under the engine's servicer and the runner alike: a rule that
+    reports everything still reports nothing on a type it did not declare."""
+    from pulumi_policy import ResourceValidationArgs
+    from pulumi_policy.proxy import unknown_checking_proxy
+
+    from policies.lib.rule import ADVISORY, DECLARED_TYPES, applies_to, resource_rule
+    from policies.runner import evaluate
+    from tests.policies import builders as b
+
+    def always(args, report_violation):
+        report_violation(f"saw {args.resource_type}")
+
+    rule = resource_rule(name="test-gate-only-buckets", description="Checks whether the gate works.",
+                         validate=always, enforcement_level=ADVISORY, remediation="none",
+                         resource_types=("aws:s3/bucket:Bucket",))
+    request.addfinalizer(lambda: DECLARED_TYPES.pop(rule.name, None))
+    assert applies_to(rule.name) == frozenset({"aws:s3/bucket:Bucket"})
+    seen = []
+    for resource_type in ("aws:s3/bucket:Bucket", "aws:sns/topic:Topic"):
+        args = ResourceValidationArgs(resource_type, unknown_checking_proxy({}), "urn", "n", None, None, {}, {})
+        rule.validate(args, seen.append)
+    assert seen == ["saw aws:s3/bucket:Bucket"]
+    found = evaluate([b.bucket(), b.sns_topic()], policies=[rule])
+    assert [(v.urn.rsplit("::", 2)[1], v.message) for v in found] == [("aws:s3/bucket:Bucket", "saw aws:s3/bucket:Bucket")]

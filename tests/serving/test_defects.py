@@ -4,14 +4,18 @@ champion, last_error after a rollback, the early row-count refusal."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import mlflow
-import numpy as np
+import pandas as pd
 import pytest
 
 from serving.app import create_app
@@ -19,7 +23,7 @@ from serving.metrics import Metrics
 from serving.model import ModelRef, load_model
 from serving.service import InferenceService
 from tests.serving import models
-from tests.serving.conftest import served, settings_for
+from tests.serving.conftest import metric, served, settings_for, wait_until
 from tests.serving.models import IRIS_FEATURES, iris_data
 
 
@@ -203,3 +207,120 @@ def test_a_headerless_csv_gets_a_clear_4xx(iris_client):
     assert r.status_code == 422
     message = r.json()["error"]["message"]
     assert "header row" in message and "sepal_length" in message and "5.1,3.5,1.4,0.2" in message
+
+
+# -- 5. probes never wait behind inference; admission bounds what the server accepts --------
+
+@contextlib.contextmanager
+def uvicorn_thread(app):
+    """The app under a real uvicorn server (own thread and event loop) on a free port."""
+    import uvicorn
+
+    from tests.mlflow_server import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on", access_log=False))
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: server.started, timeout=60), "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def get(url: str, timeout: float = 5.0) -> tuple[int, dict, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, json.loads(r.read()), dict(r.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read()), dict(err.headers)
+
+
+def post(url: str, body: object, timeout: float = 30.0) -> tuple[int, dict, dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read()), dict(r.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read()), dict(err.headers)
+
+
+def hold_model(app, wait_s: float = 60.0):
+    """Make the served model's predict block until the returned Event is set."""
+    model = app.state.service.model
+    real, gate, calls = model.predict, threading.Event(), []
+
+    def held(frame):
+        calls.append(len(frame))
+        assert gate.wait(wait_s)
+        return real(frame)
+
+    model.predict = held  # type: ignore[method-assign]
+    return gate, calls
+
+
+def test_the_probe_port_answers_while_the_event_loop_itself_is_blocked(iris_dir):
+    from tests.mlflow_server import free_port
+
+    app = create_app(settings_for(iris_dir, probe_port=free_port(), microbatch_max_wait_ms=0))
+    with uvicorn_thread(app) as url:
+        probes = f"http://127.0.0.1:{app.state.settings.probe_port}"
+        assert wait_until(lambda: get(url + "/health/ready")[0] == 200)
+        gate, calls = hold_model(app)
+        row = iris_data()[0].head(1).to_dict(orient="records")
+        pool = ThreadPoolExecutor(2)
+        try:
+            # one row runs on the event loop: the loop is blocked until the gate opens
+            pending = pool.submit(post, url + "/predict", row)
+            assert wait_until(lambda: calls == [1], timeout=30)
+            with pytest.raises((TimeoutError, urllib.error.URLError)):
+                urllib.request.urlopen(url + "/health/ready", timeout=1)  # the main port cannot answer now
+            for path, status in (("/health/ready", "ready"), ("/ping", "ready"), ("/health/live", "alive")):
+                code, body, _ = get(probes + path, timeout=5)
+                assert (code, body["status"]) == (200, status), (path, body)
+            assert get(probes + "/predict")[0] == 404  # probes only
+        finally:
+            gate.set()
+            pool.shutdown(wait=True)
+        code, body, _ = pending.result()
+        assert code == 200 and len(body["predictions"]) == 1
+
+
+def test_load_beyond_the_inflight_bound_is_refused_at_once_and_the_probes_keep_answering(iris_dir):
+    app = create_app(settings_for(iris_dir, max_inflight_rows=300, microbatch_max_wait_ms=0))
+    x, _ = iris_data()
+    big = x.sample(n=200, replace=True, random_state=0).to_dict(orient="records")  # > inline: inference thread
+    with uvicorn_thread(app) as url:
+        assert wait_until(lambda: get(url + "/health/ready")[0] == 200)
+        expected = app.state.service.model.pyfunc.predict(pd.DataFrame(big)).tolist()
+        gate, calls = hold_model(app)
+        pool = ThreadPoolExecutor(2)
+        try:
+            first = pool.submit(post, url + "/invocations", {"dataframe_records": big})
+            assert wait_until(lambda: calls == [200], timeout=30)  # running, blocked in the model
+            second = pool.submit(post, url + "/invocations", {"dataframe_records": big})
+            assert wait_until(lambda: app.state.service.inflight_rows == 400, timeout=30)  # admitted, queued
+            for path in ("/invocations", "/predict"):
+                code, body, headers = post(url + path, {"dataframe_records": big} if path == "/invocations" else big,
+                                           timeout=5)
+                assert code == 503, body
+                assert body["error"]["code"] == "server_busy"
+                assert "SERVING_MAX_INFLIGHT_ROWS" in body["error"]["message"] and "300" in body["error"]["message"]
+                assert headers.get("retry-after") == "1"
+            version = app.state.service.model.ref.version
+            assert get(url + "/health/ready", timeout=2)[:2] == (200, {"status": "ready", "model_version": version})
+            with urllib.request.urlopen(url + "/metrics", timeout=5) as r:
+                text = r.read().decode()
+            for path in ("/invocations", "/predict"):  # refused before routing, still counted by route
+                assert metric(text, "serving_requests_total", route=path, method="POST", status="503") == 1
+        finally:
+            gate.set()
+            pool.shutdown(wait=True)
+        for fut in (first, second):
+            code, body, _ = fut.result()
+            assert code == 200 and body["predictions"] == expected
+        assert app.state.service.inflight_rows == 0
+        assert post(url + "/invocations", {"dataframe_records": big})[0] == 200

@@ -12,7 +12,7 @@ from components.kubernetes.alerting import alertmanager_config
 def test_alertmanager_publishes_to_the_stacks_alert_topic(capture, stack):
     resources = capture(stack)
     (topic,) = [r for r in resources if r["type"] == "aws:sns/topic:Topic" and r["name"].endswith("monitoring-alerts")]
-    (release,) = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"]
+    (release,) = [r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release" and r["name"] == "monitoring-stack"]
     config = release["inputs"]["values"]["alertmanager"]["config"]
     platform = [r for r in config["receivers"] if r["name"] == config["route"]["receiver"]]
     assert len(platform) == 1, config
