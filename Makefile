@@ -14,7 +14,8 @@ demo: bootstrap
 
 test: bootstrap
 	uv run --frozen ruff check components contract stacks tests/components tests/stacks tests/policies/test_type_tokens.py
-	uv run --frozen pytest
+	uv run --frozen mypy
+	uv run --frozen pytest --durations=15
 
 plan: bootstrap
 	uv run --frozen python -m stacks.plan dev

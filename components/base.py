@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 
@@ -142,8 +142,8 @@ class PlatformComponent(pulumi.ComponentResource):
     # Not annotated on purpose: the component-provider analyzer reads class annotations as
     # the component's outputs.
     CONCERN = ""
-    OUTPUTS = ()
-    ONLY_ON = {}  # noqa: RUF012 (overridden per class, never mutated)
+    OUTPUTS = cast("tuple[str, ...]", ())
+    ONLY_ON = cast("dict[str, tuple[str, ...]]", {})
 
     def _setup(
         self,

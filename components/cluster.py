@@ -29,9 +29,9 @@ class ClusterArgs(TypedDict):
     """The platform namespace (pass ``network.namespace``; default ``mlops``)."""
     kubernetes_version: NotRequired[str]
     """Control-plane version on EKS/AKS (default ``1.33``)."""
-    network_id: NotRequired[pulumi.Input[str]]
+    network_id: NotRequired[Optional[pulumi.Input[str]]]
     """VPC/VNet id from Network (cloud targets)."""
-    private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    private_subnet_ids: NotRequired[Optional[pulumi.Input[list[str]]]]
     """Where nodes go (cloud targets): pass ``network.private_subnet_ids``."""
     node_count: NotRequired[int]
     """Desired nodes in the default pool (default 2; 1 to 100)."""

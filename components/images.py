@@ -22,7 +22,7 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Optional, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
@@ -75,7 +75,7 @@ class ContainerImagesArgs(TypedDict):
     prints (default empty: the ambient ``DOCKER_HOST``)."""
     docker_cert_path: NotRequired[str]
     """local only: ``DOCKER_CERT_PATH`` from ``minikube docker-env`` (default empty)."""
-    docker_daemon_name: NotRequired[str]
+    docker_daemon_name: NotRequired[Optional[str]]
     """local only: the name Minikube's Docker daemon reports (its node, i.e. the profile name;
     default ``minikube``). A build into any other daemon is refused (components/local/daemon.py)."""
     environment: NotRequired[str]

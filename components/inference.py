@@ -48,7 +48,7 @@ class InferenceEndpointArgs(TypedDict):
     """Per pod (default ``1``)."""
     memory_limit: NotRequired[str]
     """Per pod (default ``1Gi``)."""
-    image_pull_policy: NotRequired[str]
+    image_pull_policy: NotRequired[pulumi.Input[str]]
     """``IfNotPresent`` (default) | ``Always`` | ``Never`` (images built into Minikube)."""
     service_account_annotations: NotRequired[pulumi.Input[Mapping[str, str]]]
     """Annotations for the serving ServiceAccount (IRSA role / workload identity client id)."""

@@ -7,7 +7,7 @@ azure: ACR with the admin user off and AcrPull for the cluster and AML identitie
 """
 
 
-from typing import Any, Mapping, TypedDict
+from typing import Any, Mapping, Optional, TypedDict, cast
 
 import pulumi
 from typing_extensions import NotRequired
@@ -32,7 +32,7 @@ class RegistryArgs(TypedDict):
     """Expire untagged images after this many days (default 7)."""
     keep_last_images: NotRequired[int]
     """Keep at most this many tagged images per repository (default 30)."""
-    node_identity: NotRequired[pulumi.Input[str]]
+    node_identity: NotRequired[Optional[pulumi.Input[str]]]
     """Identity allowed to pull (pass ``cluster.node_identity``; cloud targets)."""
     environment: NotRequired[str]
     """``dev`` | ``staging`` | ``prod`` (default ``dev``)."""
@@ -95,7 +95,7 @@ class Registry(PlatformComponent):
     """Image registry (type token ``mlops:index:Registry``)."""
 
     CONCERN = "registry"
-    ONLY_ON = {}  # noqa: RUF012 (every output exists on every target)
+    ONLY_ON = cast("dict[str, tuple[str, ...]]", {})  # every output exists on every target
     OUTPUTS = declared_outputs(RegistryOutputs, ONLY_ON)
 
     registry_url: pulumi.Output[str]

@@ -29,9 +29,9 @@ class TrainingPlatformArgs(TypedDict):
     """``local`` | ``aws`` | ``azure``."""
     namespace: NotRequired[pulumi.Input[str]]
     """Kubernetes namespace (pass ``cluster.namespace``)."""
-    network_id: NotRequired[pulumi.Input[str]]
+    network_id: NotRequired[Optional[pulumi.Input[str]]]
     """VPC/VNet id (cloud targets)."""
-    private_subnet_ids: NotRequired[pulumi.Input[list[str]]]
+    private_subnet_ids: NotRequired[Optional[pulumi.Input[list[str]]]]
     """Subnets for training jobs and private endpoints (cloud targets)."""
     repository_urls: NotRequired[pulumi.Input[dict[str, str]]]
     """From Registry: image repositories training may pull (cloud targets)."""

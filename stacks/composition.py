@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, TypedDict, cast
 
 import pulumi
 from components.base import ArgsError
@@ -43,6 +43,18 @@ ARG_KEYS: dict[str, dict[str, str]] = {
 }
 
 
+class _Common(TypedDict):
+    """The arguments every component takes from the stack."""
+
+    target: str
+    environment: str
+    tags: Mapping[str, str]
+
+
+class _Data(TypedDict):
+    protect_data: bool
+
+
 def config_key(settings: StackSettings, concern: str, path: str) -> str | None:
     """The stack config key behind a component argument's key path, or None (an argument the
     composition computes, e.g. an upstream output)."""
@@ -74,7 +86,7 @@ def _reported_as_config(settings: StackSettings, concern: str) -> Iterator[None]
 def _project_root() -> str:
     """The checkout the images are built from: where Pulumi.yaml is (the engine knows; under
     mocks, the directory above this package, or the working directory's nearest ancestor)."""
-    candidates = [pulumi.get_root_directory(), Path(__file__).resolve().parent.parent,
+    candidates: list[str | Path | None] = [pulumi.get_root_directory(), Path(__file__).resolve().parent.parent,
                   *(p for p in (Path.cwd(), *Path.cwd().parents))]
     for candidate in candidates:
         if candidate and (Path(candidate) / "Pulumi.yaml").is_file():
@@ -95,8 +107,8 @@ def resolve_chart_path(value: str) -> str:
 def build_platform(settings: StackSettings) -> dict[str, Any]:
     """Declare the whole platform; returns the stack outputs."""
     s = settings
-    common = {"target": s.target, "environment": s.environment, "tags": s.tags}
-    data = {"protect_data": s.protect_data}
+    common: _Common = {"target": s.target, "environment": s.environment, "tags": s.tags}
+    data: _Data = {"protect_data": s.protect_data}
 
     with _reported_as_config(s, "network"):
         network = Network(
@@ -127,7 +139,8 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 **s.cloud_args("cluster", network=network),
             },
         )
-    on_cluster = pulumi.ResourceOptions(providers=[cluster.provider])
+    # The Cluster keeps its provider a Resource (components/base.py), declared as an Output for the schema.
+    on_cluster = pulumi.ResourceOptions(providers=[cast(pulumi.ProviderResource, cluster.provider)])
     with _reported_as_config(s, "registry"):
         registry = Registry(
             "registry",
@@ -155,7 +168,8 @@ def build_platform(settings: StackSettings) -> dict[str, Any]:
                 "docker_host": s.docker_host,
                 "docker_cert_path": s.docker_cert_path,
                 # Minikube's daemon names itself after its node: the profile, i.e. the context
-                **({"docker_daemon_name": s.kube_context} if s.target == "local" else {}),
+                # (None elsewhere: the component drops it).
+                "docker_daemon_name": s.kube_context if s.target == "local" else None,
             },
         )
         if s.build_images

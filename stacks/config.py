@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict, cast
 
 import pulumi
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,6 +24,14 @@ from components.targets import RUNTIMES, missing_extra
 
 PROJECT = "mlops-platform"
 
+
+
+class CloudBlocks(TypedDict, total=False):
+    """The per-target options block of a component's arguments (only the stack's target's is
+    set); the component validates its contents (components/spec.py)."""
+
+    aws: Any
+    azure: Any
 
 class ConfigError(pulumi.RunError):
     """Bad stack configuration: one line, naming the key, the value and what is allowed."""
@@ -242,7 +250,7 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
 
         return standard_tags(self.environment, self.owner, self.cost_center)
 
-    def cloud_args(self, concern: str, **upstream: Any) -> dict[str, Any]:
+    def cloud_args(self, concern: str, **upstream: Any) -> "CloudBlocks":
         """``{"<target>": {...}}``: the component's options block of the stack's target (empty
         blocks are left out).
 
@@ -259,7 +267,7 @@ class StackSettings(CoreSettings, AwsSettings, AzureSettings):
                 args.update(wiring(concern, upstream))
         except ModuleNotFoundError as exc:
             raise missing_extra(self.target, exc) from None
-        return {self.target: args} if args else {}
+        return cast(CloudBlocks, {self.target: args} if args else {})
 
     def cloud_exports(self, **upstream: Any) -> dict[str, Any]:
         """Stack outputs only the current cloud has (e.g. ``aws_region``), else ``{}``;

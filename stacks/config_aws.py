@@ -18,12 +18,10 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from .values import split
+
 ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$")
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-
-
-def _csv(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class AwsSettings(BaseModel):
@@ -58,7 +56,7 @@ class AwsSettings(BaseModel):
     @field_validator("aws_public_api_cidrs", "aws_api_runner_cidrs")
     @classmethod
     def _cidrs(cls, value: str) -> str:
-        for item in _csv(value):
+        for item in split(value):
             try:
                 net = ipaddress.ip_network(item, strict=True)
             except ValueError:
@@ -70,7 +68,7 @@ class AwsSettings(BaseModel):
     @field_validator("aws_spot_instance_types")
     @classmethod
     def _instance_types(cls, value: str) -> str:
-        if any(not INSTANCE_TYPE.match(item) for item in _csv(value)):
+        if any(not INSTANCE_TYPE.match(item) for item in split(value)):
             raise ValueError("comma-separated EC2 instance types such as m6i.large,m5.large; empty: no spot group")
         return value
 
@@ -99,10 +97,10 @@ def component_options(settings: Any) -> dict[str, dict[str, Any]]:
         "cluster": {
             **common,
             "deployer_role_arn": s.aws_deployer_role_arn,
-            "public_access_cidrs": _csv(s.aws_public_api_cidrs),
-            "api_runner_cidrs": _csv(s.aws_api_runner_cidrs),
-            "api_runner_security_group_ids": _csv(s.aws_api_runner_security_group_ids),
-            "spot_instance_types": _csv(s.aws_spot_instance_types),
+            "public_access_cidrs": split(s.aws_public_api_cidrs),
+            "api_runner_cidrs": split(s.aws_api_runner_cidrs),
+            "api_runner_security_group_ids": split(s.aws_api_runner_security_group_ids),
+            "spot_instance_types": split(s.aws_spot_instance_types),
             "spot_max_count": s.aws_spot_max_count,
             "node_disk_size_gib": s.aws_node_disk_size_gib,
             "log_retention_days": s.log_retention_days,

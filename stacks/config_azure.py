@@ -9,6 +9,8 @@ import pulumi
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
+from .values import split
+
 _GUID = r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}"
 #: Lists travel as comma-separated strings: Pulumi.yaml's typed config has no item types here.
 GuidList = Annotated[str, Field(pattern=rf"^$|^{_GUID}(,{_GUID})*$")]
@@ -64,11 +66,6 @@ class AzureSettings(BaseModel):
             raise _KeyError("azureAuthorizedIpRanges", self.azure_authorized_ip_ranges,
                             "empty when azurePrivateCluster is true (a private API server has no public ranges)")
         return self
-
-
-def split(value: str) -> list[str]:
-    """``"a,b"`` -> ``["a", "b"]``; empty -> ``[]``."""
-    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def resource_group(settings: Any) -> str:

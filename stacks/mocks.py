@@ -55,7 +55,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         resource_id = state.pop("__id", resource_id)
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> Any:  # a dict: the SDK also takes (dict, deps)
         fn = self.calls.get(args.token)
         if fn is None:
             raise NotImplementedError(f"no mock for invoke {args.token}; add one to stacks/mocks_<cloud>.py")

@@ -172,7 +172,7 @@ def capture(stack: str, overrides: dict[str, Any] | None = None) -> list[dict[st
     with _CAPTURE_LOCK:
         _ensure_event_loop()
         monitor = RecordingMonitor(PlatformMocks())
-        pulumi.runtime.settings.set_root_resource(None)
+        pulumi.runtime.settings.set_root_resource(None)  # type: ignore[arg-type]  # the SDK's own reset takes None
         pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=True, monitor=monitor)
         pulumi.runtime.set_all_config(
             {**provider_config(stack, overrides), **{f"{PROJECT}:{k}": v for k, v in config.items()}}

@@ -155,7 +155,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
 
     # The kubeconfig waits for the admin association to propagate (ACCESS_PROPAGATION_SECONDS):
     # every Kubernetes resource below takes its provider from it, so none is called before.
-    config = pulumi.Output.secret(
+    config: pulumi.Output[str] = pulumi.Output.secret(
         pulumi.Output.all(cluster.name, cluster.endpoint, cluster.certificate_authority.data, admin.associated_at).apply(
             # A caller's provider (assume-role, another account): the kubeconfig assumes the
             # deployer role, the cluster admin, instead of the CLI's ambient credentials.

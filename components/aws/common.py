@@ -46,7 +46,7 @@ def policy_document(statements: Sequence[Mapping[str, Any]]) -> pulumi.Output[st
             return resources
         return [r for item in resources for r in (item if isinstance(item, list) else [item])]
 
-    def render(resolved: list[dict[str, Any]]) -> str:
+    def render(resolved: list[Any]) -> str:
         statements = [{**s, "Resource": flat(s["Resource"])} if "Resource" in s else s for s in resolved]
         kept = [s for s in statements if s.get("Resource") != []]
         return json.dumps({"Version": IAM_VERSION, "Statement": kept})

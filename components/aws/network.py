@@ -33,7 +33,7 @@ def zone_index(zone: str) -> int:
 
 def subnet_cidrs(vpc_cidr: str, index: int) -> tuple[str, str]:
     """(private, public) CIDR of the zone with stable ``index`` (pure; see the module doc)."""
-    net = ipaddress.ip_network(vpc_cidr)
+    net = ipaddress.IPv4Network(vpc_cidr)  # IPv4 only (components/common.py check_cidr)
     blocks = list(net.subnets(new_prefix=net.prefixlen + 3))
     public = list(blocks[7].subnets(new_prefix=net.prefixlen + 6))
     return str(blocks[index]), str(public[index])

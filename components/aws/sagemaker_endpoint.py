@@ -224,7 +224,7 @@ def _inference_role(ctx: AwsContext, settings: Any, opts: Any, endpoint_name: st
     subnet_arns = pulumi.Output.all(subnets, ctx.partition, ctx.account_id).apply(
         lambda a: [f"arn:{a[1]}:ec2:{ctx.region}:{a[2]}:subnet/{s}" for s in a[0]]
     )
-    vpc_arn = pulumi.Output.from_input(opts["network_id"]).apply(lambda v: ctx.arn("ec2", f"vpc/{v}")).apply(lambda a: a)
+    vpc_arn: pulumi.Output[str] = pulumi.Output.from_input(opts["network_id"]).apply(lambda v: ctx.arn("ec2", f"vpc/{v}"))
     enis = ctx.arn("ec2", "network-interface/*")
     key = opts["model_data_key"]
     tarball = pulumi.Output.all(ctx.partition, opts["artifact_bucket"]).apply(lambda a: f"arn:{a[0]}:s3:::{a[1]}/{key}")

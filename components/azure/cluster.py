@@ -324,7 +324,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
 
     # Kubernetes writes use this kubeconfig: on the first run it resolves only once the
     # deployer's RBAC grant is RBAC_PROPAGATION_SECONDS old (Azure: up to 5 minutes).
-    kubeconfig = pulumi.Output.secret(
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         pulumi.Output.all(credentials.kubeconfigs, deployer_admin.created_on).apply(after_propagation)
     )
     provider = k8s.Provider(

@@ -307,6 +307,10 @@ def diagnostic_setting(
     )
 
 
+def _zone_id(where: Placement, zone: str) -> pulumi.Output[str]:
+    return pulumi.Output.all(where.subscription_id, where.resource_group).apply(lambda a: dns_zone_id(a[0], a[1], zone))
+
+
 def private_endpoint(
     component: pulumi.Resource,
     logical_name: str,
@@ -345,9 +349,7 @@ def private_endpoint(
             private_dns_zone_configs=[
                 network.PrivateDnsZoneConfigArgs(
                     name=zone.replace("_", "-"),
-                    private_dns_zone_id=pulumi.Output.all(where.subscription_id, where.resource_group).apply(
-                        lambda a, zone=zone: dns_zone_id(a[0], a[1], zone)
-                    ),
+                    private_dns_zone_id=_zone_id(where, zone),
                 )
                 for zone in zones
             ],

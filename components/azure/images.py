@@ -68,10 +68,11 @@ def registry_auth(component: Any, settings: Any) -> docker.RegistryArgs:
     password = pulumi.Output.all(
         settings.registry_url, client.tenant_id, pulumi.Output.secret(token.token)
     ).apply(_exchange)
+    secret: pulumi.Output[str] = pulumi.Output.secret(password)
     return docker.RegistryArgs(
         server=settings.registry_url,
         username=ACR_TOKEN_USER,
-        password=pulumi.Output.secret(password),
+        password=secret,
     )
 
 

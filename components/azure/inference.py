@@ -95,6 +95,11 @@ def traffic_split(blue: int, green: int) -> dict[str, int]:
     return {"blue": blue, "green": green}
 
 
+def _registry_id(where: Any, registry: str) -> pulumi.Output[str]:
+    return pulumi.Output.all(where.subscription_id, where.resource_group).apply(
+        lambda a: arm_id(a[0], a[1], "Microsoft.ContainerRegistry/registries", registry))
+
+
 def acr_of(image: str) -> str:
     """The ACR name of an ``<acr>.azurecr.io/...`` image, else empty."""
     match = _ACR_HOST.match(image or "")
@@ -228,9 +233,7 @@ def _azureml(component: Any, name: str, settings: Any, where: Any, identity: Any
     for registry in acr_pull_registries(images, own):
         grants.append(role_assignment(
             component, f"{name}-acrpull" if registry == own else f"{name}-acrpull-{registry}", where,
-            scope=pulumi.Output.all(where.subscription_id, where.resource_group).apply(
-                lambda a, registry=registry: arm_id(a[0], a[1], "Microsoft.ContainerRegistry/registries", registry)
-            ),
+            scope=_registry_id(where, registry),
             role="AcrPull", principal_id=identity.principal_id,
         ))
 

@@ -177,7 +177,8 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         opts=opts(component),
     )
 
-    minutes_10, minutes_30 = "PT5M", "PT10M"  # windows x failing periods = 10 and 30 minutes
+    # Evaluation windows; window x failing periods = the alert's 10 and 30 minutes.
+    window_5m, window_10m = "PT5M", "PT10M"
     if runtime == "azureml":
         endpoint_id = pulumi.Output.all(where.subscription_id, where.resource_group, options["workspace_name"], endpoint).apply(
             lambda a: arm_id(a[0], a[1], "Microsoft.MachineLearningServices/workspaces", a[2], "onlineEndpoints", a[3])
@@ -218,7 +219,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             query=endpoint.apply(lambda e: queries.latency_quantile(runtime, e, 0.99)),
             measure="latency_seconds", aggregation=monitor.TimeAggregation.MAXIMUM,
             operator=monitor.Operator.GREATER_THAN, threshold=settings.latency_p99_seconds,
-            window=minutes_10, periods=2, severity=2,
+            window=window_5m, periods=2, severity=2,
             description=f"p99 latency above {settings.latency_p99_seconds} s for 10 minutes",
         )
         service_url = pulumi.Output.all(endpoint, settings.namespace).apply(
@@ -247,7 +248,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             query=endpoint.apply(queries.model_loaded),
             measure="model_loaded", aggregation=monitor.TimeAggregation.MAXIMUM,
             operator=monitor.Operator.LESS_THAN, threshold=0.5,
-            window=minutes_30, periods=3, severity=3,
+            window=window_10m, periods=3, severity=3,
             description=f"ServingAwaitingModel: {queries.MODEL_LOADED} has been 0 for 30 minutes (no champion registered yet?)",
         )
         core.ConfigMap(
@@ -265,7 +266,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
         query=endpoint.apply(lambda e: queries.error_ratio(runtime, e)),
         measure="error_ratio", aggregation=monitor.TimeAggregation.MAXIMUM,
         operator=monitor.Operator.GREATER_THAN, threshold=settings.error_rate,
-        window=minutes_10, periods=2, severity=1,
+        window=window_5m, periods=2, severity=1,
         description=f"5xx share above {settings.error_rate} for 10 minutes",
     )
     if runtime != "azureml":
@@ -277,7 +278,7 @@ def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
             query=endpoint.apply(lambda e: queries.drift_p_value(runtime, e)),
             measure="p_value", aggregation=monitor.TimeAggregation.MINIMUM,
             operator=monitor.Operator.LESS_THAN, threshold=settings.drift_p_value,
-            window=minutes_30, periods=3, severity=3,
+            window=window_10m, periods=3, severity=3,
             description=f"a feature's drift p-value below {settings.drift_p_value} for 30 minutes",
         )
 

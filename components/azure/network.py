@@ -96,7 +96,7 @@ def _by_role(subnets: Any) -> dict[str, str]:
     return {get(s, "name"): get(s, "id") for s in (subnets or []) if get(s, "name") in SUBNETS}
 
 
-def build(component: Any, name: str, settings: Any) -> dict[str, Any]:
+def build(component: Any, name: str, settings: Any) -> NetworkOutputs:
     options = settings.azure  # resolved: every option present (components/spec.py)
     where = placement(component, settings, anchor=None)
     group: str = options["resource_group_name"] or resource_group_default(*unique())

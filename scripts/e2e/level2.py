@@ -405,8 +405,10 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     (work / f"level2{'-' + args.label if args.label else ''}.json").write_text(json.dumps(run.obs, indent=1))
     if ok:
-        line = ("ok — MLflow, serving and the training Job ran on Docker as declared (limits, user, read-only root, "
-                "probes, Service DNS aliases); train -> register -> champion -> Ready -> /predict -> drift -> metrics")
+        source = "offline-rendered specs" if args.objects else "pod specs read back from the API server"
+        line = (f"ok — MLflow, serving and the training Job ran on Docker as declared ({source}: limits, user, "
+                "read-only root, probes, Service DNS aliases); train -> register -> champion -> Ready -> /predict -> "
+                "drift -> metrics; Prometheus operator stays a kwok pod")
     else:
         failed = next((o for o in run.obs if not o["ok"]), {"check": "?", "detail": why})
         line = f"FAILED — {failed['check']}: {failed['detail'][:300]}"

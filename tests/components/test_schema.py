@@ -51,3 +51,41 @@ def test_a_removed_api_version_is_caught():
     body = {"apiVersion": "autoscaling/v2beta1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "x"}}
     with pytest.raises(kubernetes_validate.SchemaNotFoundError):
         kubernetes_validate.validate(body, K8S_VERSION, strict=True)
+
+
+#: The prod stacks with the serving app on their cluster (servingRuntime kubernetes), each
+#: validated against the schema of the Kubernetes version the stack deploys.
+PROD_STACKS = ["staging", "prod", "prod-azure"]
+
+
+def stack_version(stack: str) -> str:
+    """``kubernetesVersion`` of the stack file (or Pulumi.yaml's default) as ``1.NN.0``."""
+    from stacks.plan import stack_config
+
+    return f"{stack_config(stack).get('kubernetesVersion', '1.33')}.0"
+
+
+@pytest.mark.parametrize("stack", PROD_STACKS)
+def test_every_kubernetes_object_of_the_prod_stacks_matches_the_schema(capture, stack):
+    resources = capture(stack, {"servingRuntime": "kubernetes"})
+    version = stack_version(stack)
+    bodies = list(manifests(resources))
+    kinds = {body["kind"] for _, body in bodies}
+    # The serving objects and the tenancy the cluster creates are among them.
+    assert {"Namespace", "NetworkPolicy", "Deployment", "Service", "HorizontalPodAutoscaler",
+            "PodDisruptionBudget", "ServiceAccount"} <= kinds, (stack, kinds)
+    failures = []
+    for urn, body in bodies:
+        try:
+            kubernetes_validate.validate(body, version, strict=True)
+        except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as exc:
+            failures.append(f"{urn}: {str(exc).splitlines()[0]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_misspelled_field_in_a_prod_object_is_caught(capture):
+    resources = capture("prod", {"servingRuntime": "kubernetes"})
+    urn, body = next((u, b) for u, b in manifests(resources) if b["kind"] == "Deployment")
+    body["spec"]["template"]["spec"]["containers"][0]["resource"] = {"limits": {"cpu": "1"}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(body, stack_version("prod"), strict=True)
