@@ -10,8 +10,8 @@ its share of the traffic. :func:`bake` then polls Prometheus's HTTP API
 * the 5xx ratio (``components.kubernetes.alerts.error_ratio_expr`` scoped to the canary pods)
   above ``max_error_rate``, or the p99 latency (``latency_quantile_expr``) above
   ``max_latency_p99_s``: **rolled back** at once;
-* the bake time over with at least one sample of canary traffic and no breach (and the last
-  query answered): **promoted**;
+* the bake time over (and at least ``min_checks`` checks made) with at least one sample of
+  canary traffic and no breach (and the last query answered): **promoted**;
 * no canary traffic, or Prometheus never answering, by the end of the bake: rolled back (nothing
   shows the candidate is safe).
 
@@ -68,6 +68,8 @@ class CanaryConfig:
     poll_s: float = 30.0
     timeout_s: float = 10.0
     require_traffic: bool = True
+    #: Checks before a promotion, however late the bake started: one point is not a trend.
+    min_checks: int = 2
 
     def __post_init__(self) -> None:
         if not self.prometheus_url.startswith(("http://", "https://")):
@@ -193,10 +195,11 @@ def bake(client: Any, model_name: str, config: CanaryConfig, *, sleep: Callable[
     measured_against = tags.get("canary.champion_version") or str(champion.version)
     log.info("baking %s v%s against %s v%s for %.0fs (error ratio <= %g, p99 <= %gs)", model_name, version,
              CHAMPION, champion.version, config.bake_s, config.max_error_rate, config.max_latency_p99_s)
-    samples = 0
+    samples = checks = 0
     last_error: str | None = None
     breach: str | None = None
     while True:
+        checks += 1
         try:
             errors = query_prometheus(config.prometheus_url, config.error_query, timeout=config.timeout_s)
             latency = query_prometheus(config.prometheus_url, config.latency_query, timeout=config.timeout_s)
@@ -212,9 +215,9 @@ def bake(client: Any, model_name: str, config: CanaryConfig, *, sleep: Callable[
         if breach is None and latency is not None and latency > config.max_latency_p99_s:
             breach = f"p99 latency {latency:.4g}s above {config.max_latency_p99_s:g}s"
         elapsed = clock() - started
-        if breach or elapsed >= config.bake_s:
+        if breach or (elapsed >= config.bake_s and checks >= config.min_checks):
             break
-        sleep(max(0.0, min(config.poll_s, config.bake_s - elapsed)))
+        sleep(max(0.0, min(config.poll_s, config.bake_s - elapsed)) if elapsed < config.bake_s else config.poll_s)
     if breach:
         promote, reason = False, f"v{version} rolled back after {elapsed:.0f}s of canary: {breach}"
     elif last_error is not None:

@@ -176,11 +176,10 @@ def test_a_bad_latency_rolls_back_and_a_clean_bake_promotes(mlflow_uri, promethe
     stable_cm, canary_cm = two_apps(mlflow_uri, name)
     with stable_cm as stable, canary_cm as canary:
         prometheus.values = {ERROR_Q: 0.01, LATENCY_Q: 0.12}
-        # The bake counts from when the gate set the challenger: long enough for several checks
-        # even on a loaded machine.
+        # The bake counts from when the gate set the challenger; it still makes min_checks (2).
         good = run_pipeline(task="iris", tracking_uri=mlflow_uri, model_name=name, trigger="schedule",
                             data_uri=recent_csv, rows=90, cooldown_s=0,
-                            canary=config(prometheus.url, bake_s=20.0, poll_s=0.5))
+                            canary=config(prometheus.url, bake_s=3.0, poll_s=0.5))
         assert good.result.decision == "challenger" and good.result.version == "3"
         assert good.canary.decision == "promoted", good.canary
         assert good.canary.samples >= 2  # it kept checking over the bake time

@@ -71,13 +71,13 @@ def test_the_drift_trigger_trains_only_on_confirmed_drift(mlflow_uri, recent, se
     assert drifted.trained and drifted.result.version == "1" and "petal_length" in drifted.message
 
 
-def test_synthetic_windows_differ_and_a_bad_uri_is_one_line(tmp_path, capsys):
+def test_synthetic_windows_differ_and_a_bad_uri_is_one_line(tmp_path, capsys, mlflow_uri):
     a, source_a, seed_a = load_recent("demand", None, rows=500, now=10 * 86400.0, window_s=86400.0)
     b, _, seed_b = load_recent("demand", None, rows=500, now=11 * 86400.0, window_s=86400.0)
     assert seed_a != seed_b and not a.equals(b) and "window" in source_a
     bad = tmp_path / "bad.csv"
     bad.write_text("x,y\n1,2\n")
     code = main(["pipeline", "--trigger", "schedule", "--task", "iris", "--model-name", "m",
-                 "--tracking-uri", "file:///nonexistent", "--data-uri", str(bad)])
+                 "--tracking-uri", mlflow_uri, "--data-uri", str(bad), "--cooldown", "0"])
     err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err[-1].startswith("error: ") and len(err[-1]) < 300
+    assert code == 2 and err[-1].startswith("error: data_uri ") and "lacks column(s)" in err[-1]
