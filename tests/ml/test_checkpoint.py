@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mlflow.artifacts
 import mlflow.pyfunc
 import numpy as np
 import pytest
@@ -98,8 +99,13 @@ def test_a_training_killed_mid_fit_resumes_from_its_checkpoint_and_registers_onc
                   checkpoint_dir=tmp_path / "whole")
     holdout = get_task("demand").holdout()
     x = holdout[list(get_task("demand").features)].astype("float64")
-    got = mlflow.pyfunc.load_model(client.get_model_version_download_uri(name, "1")).predict(x)
-    want = mlflow.pyfunc.load_model(client.get_model_version_download_uri("demand-ckpt-whole", whole.version)).predict(x)
+    def predictions(model_name: str, version: str) -> np.ndarray:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=client.get_model_version_download_uri(model_name, version),
+            dst_path=str(tmp_path / f"{model_name}-{version}"), tracking_uri=mlflow_uri)
+        return np.asarray(mlflow.pyfunc.load_model(local).predict(x))
+
+    got, want = predictions(name, "1"), predictions("demand-ckpt-whole", whole.version)
     np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
 
     # A further restart of the finished job registers nothing.
