@@ -10,7 +10,7 @@ JSON shape (``--json``), one object per resource, components included (``custom:
     {"urn", "type", "name", "parent" (URN | null), "custom" (bool),
      "inputs" (camelCase, as the engine would send them), "dependencies" ([URN]),
      "property_dependencies" ({input key: [URN]}), "provider" (provider reference | null),
-     "protect" (bool)}
+     "protect" (bool), "delete_before_replace" (bool), "replace_on_changes" ([input key])}
 """
 
 from __future__ import annotations

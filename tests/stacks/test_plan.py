@@ -8,7 +8,8 @@ import sys
 
 from tests.conftest import ROOT, of_type
 
-KEYS = {"urn", "type", "name", "parent", "custom", "inputs", "dependencies", "property_dependencies", "provider", "protect"}
+KEYS = {"urn", "type", "name", "parent", "custom", "inputs", "dependencies", "property_dependencies", "provider", "protect",
+        "delete_before_replace", "replace_on_changes"}
 
 
 def test_records_have_the_documented_shape(dev):
